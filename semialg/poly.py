@@ -189,7 +189,7 @@ class Poly:
 
     def eval(self, point: Sequence) -> Fraction:
         """Exact value at a rational point (any field that supports + and * works)."""
-        total = 0
+        total = Fraction(0)
         for m, c in self.terms.items():
             term = c
             for v, e in zip(point, m):

@@ -16,7 +16,7 @@ Composition (the branch tree, the chain rule) lives in ``stratify`` and
 ``rules``, never here.
 
 >>> sorted(REGISTRY)[:4]
-['abs', 'clamp', 'clip', 'eq']
+['abs', 'and', 'clamp', 'clip']
 >>> REGISTRY["relu"].partials(REGISTRY["relu"].branch_labels(1)[1], 1)
 ((Fraction(0, 1),), (Fraction(1, 1),))
 """
@@ -576,3 +576,6 @@ NONSMOOTH = frozenset(name for name, p in REGISTRY.items() if name not in {"and"
 def get(name: str) -> Primitive:
     """The registered primitive called ``name`` (aliases resolved); KeyError otherwise."""
     return REGISTRY[ALIASES.get(name, name)]
+
+COMPARISONS = frozenset({"lt", "le", "gt", "ge", "eq", "ne"})
+"""Comparison primitives (their branch label is the sign of ``a - b``)."""

@@ -51,9 +51,10 @@ class AlgebraicNumber:
         return self.approx
 
     def __str__(self):
-        deg = len(self.coefficients) - 1
-        terms = " + ".join(f"{c}*t**{deg - i}" for i, c in enumerate(self.coefficients) if c)
-        return f"root({terms}, {self.index})"
+        """``root(P(t), i)``: the i-th real root (0-based, increasing) of P, e.g. ``root(t**2 - 2, 1)``."""
+        import sympy
+        t = sympy.Symbol("t")
+        return f"root({sympy.Poly(list(self.coefficients), t).as_expr()}, {self.index})"
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,29 @@ def rank_drop(conds: Sequence[Condition], equalities: Sequence[Poly], nvars: int
     return result
 
 
+def _exact_coordinates(point: Sequence):
+    """z3 terms for a point's coordinates: rationals as values, an algebraic number as a
+    fresh variable pinned by its polynomial and a rational isolating interval."""
+    import sympy
+    coords, pinning = [], []
+    for i, v in enumerate(point):
+        if isinstance(v, AlgebraicNumber):
+            a = z3.Real(f"alg{i}")
+            t = sympy.Symbol("t")
+            lo, hi = sympy.Poly(list(v.coefficients), t).intervals()[v.index][0]
+            lo, hi = Fraction(int(lo.p), int(lo.q)), Fraction(int(hi.p), int(hi.q))
+            deg = len(v.coefficients) - 1
+            pinning.append(z3.Sum(*[c * a ** (deg - k) if deg - k else z3.RealVal(c)
+                                    for k, c in enumerate(v.coefficients)]) == 0)
+            pinning.append(a >= _val(lo) if lo == hi else z3.And(a > _val(lo), a < _val(hi)))
+            if lo == hi:
+                pinning.append(a == _val(lo))
+            coords.append(a)
+        else:
+            coords.append(_val(Fraction(v)))
+    return coords, pinning
+
+
 def in_closure(point: Sequence, conds: Sequence[Condition], nvars: int, timeout_ms: int | None = 10_000) -> Result:
     """Does ``point`` lie in the closure of the cell? ``∀ε>0 ∃y∈cell: |y - point|² < ε``.
 
@@ -256,13 +280,16 @@ def in_closure(point: Sequence, conds: Sequence[Condition], nvars: int, timeout_
     """
     ys = _variables(nvars)
     eps = z3.Real("eps")
-    dist = z3.Sum(*[(y - _val(Fraction(c))) * (y - _val(Fraction(c))) for y, c in zip(ys, point)]) if nvars else z3.RealVal(0)
+    coords, pinning = _exact_coordinates(point)
+    dist = z3.Sum(*[(y - c) * (y - c) for y, c in zip(ys, coords)]) if nvars else z3.RealVal(0)
     inside = z3.And(*[_atom(p, s, ys) for p, s in conds]) if conds else z3.BoolVal(True)
     negation = z3.And(eps > 0, z3.ForAll(ys, z3.Not(z3.And(inside, dist < eps)))) if nvars else z3.Not(inside)
     solver = z3.Solver()
     if timeout_ms:
         solver.set("timeout", int(timeout_ms))
     solver.add(negation)
+    for constraint in pinning:
+        solver.add(constraint)
     answer = solver.check()
     if answer == z3.unsat:
         return Result(SAT)

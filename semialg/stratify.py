@@ -98,6 +98,7 @@ class Stratum:
 
     def contains(self, point: Sequence) -> bool:
         """Exact membership of a point (Fractions or sympy numbers)."""
+        point = _point_sympy(point)
         return all(exact_sign(p.eval(point)) == s for p, s in self.conditions)
 
 
@@ -415,6 +416,8 @@ class _Walker:
             self._push(new)
             self.values[frame.pos] = value
             self.labels[frame.pos] = label
+            if frame.pos == self.domain_pos and not value:
+                continue  # this branch leaves the domain
             child = self.tree.add(frame.tree_node, tuple(new))
             nxt = self._advance(frame.pos + 1, point, child)
             if nxt is not None:
@@ -618,9 +621,6 @@ def _adjacency(strata: Sequence[Stratum], tree: _Tree, program: Program, options
 
 
 def _confirm_closure(s: Stratum, c: Stratum, n: int, options: Options, reasons: list) -> bool:
-    if not s.rational:
-        reasons.append(f"adjacency of stratum {s.id} (algebraic sample) to {c.id} was decided by relaxed conditions only")
-        return True
     r = smt.in_closure(s.sample, c.conditions, n, options.timeout_ms)
     if r.status == smt.UNKNOWN:
         reasons.append(f"adjacency of stratum {s.id} to {c.id} undecided ({r.reason})")

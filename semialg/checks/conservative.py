@@ -1,0 +1,264 @@
+"""Is a derivative rule a conservative field for the program? (THEORY §4)
+
+The projection-formula decision procedure: (1) the program must be continuous
+(:mod:`.lipschitz`); (2) on every stratum ``S`` of dimension ``k >= 1``, for every
+vertex ``v`` of the rule's field on ``S`` and of every lower-dimensional
+neighbour above (the closure of the graph), ``P_{T_x S}(v(x) - ∇f_S(x)) = 0`` for
+all ``x`` in ``S``; (3) all unsat: *conservative* (the chain rule then holds
+along every absolutely continuous curve, since a.e. ``γ(t)`` lies in a stratum
+with ``γ'(t)`` tangent to it); one sat: *not conservative*, the violating set is
+relatively open in ``S``, and the curve through the model point along the model
+direction is a witness, re-checked exactly and confirmed numerically.
+
+Full-dimensional neighbours need no closure query: their field equals ``∇f_C``
+identically once they pass, and ``P_{T S} ∇f_C = ∇(f_C|_S) = ∇(f_S|_S)`` by continuity.
+
+>>> r = check("relu(x)", rule="pytorch")
+>>> r.verdict, r.exit_code
+('conservative', 0)
+>>> w = check("abs(x)", field="where(x > 0, 1, 1)").witness
+>>> w.derivative_along_curve, w.field_along_curve
+(Fraction(-1, 1), Fraction(1, 1))
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Sequence
+
+from .. import numeric
+from ..dag import Program
+from ..errors import InputError
+from ..parse import parse
+from ..poly import Poly
+from ..rules import Rule, field_polys, fmt_exact, get_rule
+from ..stratify import Options, Stratification, StratifyError, Stratum, _point_sympy, exact_sign, stratify
+from .geometry import NO, UNKNOWN, YES, projection_violation, tangent_basis
+from .lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, Jump, lipschitz
+
+CONSERVATIVE, NOT_CONSERVATIVE, NOT_LIPSCHITZ_V, UNKNOWN_V = "conservative", "not_conservative", "not_lipschitz", "unknown"
+EXIT = {CONSERVATIVE: 0, NOT_CONSERVATIVE: 1, NOT_LIPSCHITZ_V: 1, UNKNOWN_V: 3}
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A curve ``γ(τ) = point + τ·direction`` (inside the stratum; on a curved stratum,
+    any C^1 curve in it with this velocity) along which the chain rule fails:
+    ``d/dτ f(γ(0)) = derivative_along_curve`` but ``<v, γ'(0)> = field_along_curve``."""
+
+    stratum: int
+    output: int
+    point: tuple
+    direction: tuple
+    derivative_along_curve: object
+    field_along_curve: object
+    field_value: tuple
+    source: str
+    numeric: dict | None = None
+
+
+@dataclass(frozen=True)
+class StratumReport:
+    """What the check found on one stratum: its field vertices and its own status."""
+
+    stratum: Stratum
+    field: tuple            # per output: tuple of gradient vertices (tuples of Poly)
+    status: str             # yes / no / unknown / skipped (0-dimensional)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The answer of :func:`check`: verdict, reason, witness, per-stratum reports, timings."""
+
+    verdict: str
+    reason: str
+    program: Program
+    rule: Rule
+    stratification: Stratification | None
+    strata: tuple[StratumReport, ...]
+    witness: Witness | None = None
+    jump: Jump | None = None
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT[self.verdict]
+
+    @property
+    def function(self) -> str:
+        return self.program.to_text()
+
+
+def _as_program(function, variables) -> Program:
+    if isinstance(function, Program):
+        return function
+    return parse(function, variables)
+
+
+def _field_program(field_text, program: Program) -> Program | None:
+    if field_text is None:
+        return None
+    fp = field_text if isinstance(field_text, Program) else parse(field_text, list(program.inputs))
+    if program.n_outputs != 1:
+        raise InputError("--field needs a scalar function (one output); for a vector output check each output")
+    if fp.n_outputs != program.n_inputs:
+        raise InputError(f"the field has {fp.n_outputs} component{'s' if fp.n_outputs != 1 else ''} but the function has "
+                         f"{program.n_inputs} variable{'s' if program.n_inputs != 1 else ''} ({', '.join(program.inputs)}); "
+                         "give one component per variable, separated by commas")
+    return fp
+
+
+def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Sequence[str] = (), field=None,
+          domain: str | None = None, timeout: float = 60.0,
+          progress: Callable[[str, int, float], None] | None = None) -> CheckResult:
+    """Decide whether ``rule`` (or a hand-written ``field``) is conservative for ``function``.
+
+    ``function``: text or :class:`Program`; ``rule``: ``pytorch``, ``jax``,
+    ``tensorflow`` or ``clarke`` (or a :class:`Rule`); ``overrides``: strings such
+    as ``"relu'(0)=1"``; ``field``: text with one component per variable;
+    ``domain``: a condition such as ``"x**2 + y**2 <= 4"``; ``timeout``: seconds per
+    solver query. Never raises on a mathematical outcome: the verdict says it.
+    """
+    t0 = time.perf_counter()
+    program = _as_program(function, variables)
+    field_program = _field_program(field, program)
+    rule_obj = rule if isinstance(rule, Rule) else get_rule(rule, overrides, field_program)
+    if isinstance(rule, Rule) and field_program is not None:
+        rule_obj = Rule(rule.base, rule.overrides, field_program)
+    timeout_ms = int(timeout * 1000)
+    domain_node = _domain(domain, program)
+    t1 = time.perf_counter()
+    timings = {"parse": t1 - t0}
+    extra = tuple(rule_obj.field.outputs) if rule_obj.field is not None else ()
+    stratify_progress = (lambda k, s: progress("stratify", k, s)) if progress else None
+    options = Options(timeout_ms=timeout_ms, domain=domain_node, extra_roots=extra, progress=stratify_progress)
+    try:
+        strat = stratify(program, options)
+    except StratifyError:
+        strat = None  # floor/round: only the Lipschitz check (on a local surrogate) applies
+    t2 = time.perf_counter()
+    timings["stratify"] = t2 - t1
+    lip = lipschitz(program, strat, timeout_ms, options)
+    if lip.status == NOT_LIPSCHITZ:
+        timings["check"] = time.perf_counter() - t2
+        j = lip.witness
+        reason = (f"the function jumps at {_fmt_point(j.point)}: its value is {_fmt_vec(j.value)} but its limit "
+                  f"from stratum {j.neighbour} is {_fmt_vec(j.limit)}")
+        return CheckResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, (), None, j, timings)
+    if strat is None:
+        timings["check"] = time.perf_counter() - t2
+        return CheckResult(UNKNOWN_V, lip.reason, program, rule_obj, None, (), None, None, timings)
+    reports, witness, unknowns = _projection_checks(strat, rule_obj, timeout_ms, progress)
+    timings["check"] = time.perf_counter() - t2
+    if witness is not None:
+        reason = (f"on stratum {witness.stratum} ({', '.join(strat.strata[witness.stratum].condition_text())}), along the "
+                  f"curve through {_fmt_point(witness.point)} with direction {_fmt_point(witness.direction)}, f changes at "
+                  f"rate {fmt_exact(witness.derivative_along_curve)} but the field gives {fmt_exact(witness.field_along_curve)}")
+        return CheckResult(NOT_CONSERVATIVE, reason, program, rule_obj, strat, reports, witness, None, timings)
+    problems = unknowns + ([lip.reason] if lip.status != LIPSCHITZ else []) + list(strat.reasons)
+    if problems:
+        return CheckResult(UNKNOWN_V, "; ".join(dict.fromkeys(problems)), program, rule_obj, strat, reports, None, None, timings)
+    reason = (f"the projection formula holds on all {len(strat.strata)} strata "
+              f"({sum(1 for s in strat.strata if s.dim and s.dim > 0)} of positive dimension)")
+    return CheckResult(CONSERVATIVE, reason, program, rule_obj, strat, reports, None, None, timings)
+
+
+def _domain(domain, program: Program):
+    if domain is None:
+        return None
+    if not isinstance(domain, str):
+        return domain
+    node = parse(f"where({domain}, 1, 0)", list(program.inputs)).outputs[0].args[0]
+    return node
+
+
+def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progress):
+    n = strat.n
+    reports: list[StratumReport] = []
+    fields: dict[int, list] = {}
+    witness = None
+    unknowns: list[str] = []
+    last = time.perf_counter()
+    t0 = last
+    for s in strat.strata:
+        try:
+            fields[s.id] = field_polys(strat, s, rule)
+        except OverflowError as exc:
+            unknowns.append(f"stratum {s.id}: {exc}")
+            fields[s.id] = []
+    for s in strat.strata:
+        if progress is not None and time.perf_counter() - last > 1.0:
+            last = time.perf_counter()
+            progress("check", s.id, last - t0)
+        if s.dim is None:
+            reports.append(StratumReport(s, _freeze(fields[s.id]), UNKNOWN, s.reason))
+            unknowns.append(f"stratum {s.id}: dimension unknown ({s.reason})")
+            continue
+        if s.dim == 0:
+            reports.append(StratumReport(s, _freeze(fields[s.id]), "skipped", "0-dimensional strata impose nothing"))
+            continue
+        status, reason = YES, ""
+        if witness is None:
+            closure = [c for c in strat.above[s.id] if strat.strata[c].dim is not None and strat.strata[c].dim < n]
+            sources = [("own", s.id)] + [("closure", c) for c in closure]
+            for kind, sid in sources:
+                for k, (piece, vertices) in enumerate(zip(s.piece, fields[sid])):
+                    grad = piece.gradient()
+                    for v in vertices:
+                        g = [vi - gi for vi, gi in zip(v, grad)]
+                        answer = projection_violation(s, g, timeout_ms)
+                        if answer.status == NO:
+                            w = _witness(strat, s, k, v, answer, kind, sid, timeout_ms)
+                            if w is not None:
+                                witness, status = w, NO
+                                break
+                            status, reason = UNKNOWN, "a violation was found but could not be re-checked exactly"
+                        elif answer.status == UNKNOWN:
+                            status, reason = UNKNOWN, answer.reason
+                    if witness is not None:
+                        break
+                if witness is not None:
+                    break
+            if status == UNKNOWN:
+                unknowns.append(f"stratum {s.id}: {reason}")
+        else:
+            status, reason = "not_checked", "a witness was already found"
+        reports.append(StratumReport(s, _freeze(fields[s.id]), status, reason))
+    return tuple(reports), witness, unknowns
+
+
+def _freeze(field_sets) -> tuple:
+    return tuple(tuple(vs) for vs in field_sets)
+
+
+def _witness(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms) -> Witness | None:
+    """Re-check a violation exactly; confirm it numerically along the curve."""
+    from .geometry import in_closure_at
+    x, d = tuple(answer.point), tuple(answer.extra)
+    pt = _point_sympy(x)
+    dd = _point_sympy(d)
+    if not s.contains(pt):
+        return None
+    if any(exact_sign(sum((gp.eval(pt) * di for gp, di in zip(e.gradient(), dd)), Fraction(0))) != 0 for e in s.equalities):
+        return None  # the direction must be tangent
+    if kind == "closure" and in_closure_at(x, strat.strata[source_id], timeout_ms) is not True:
+        return None
+    grad = s.piece[k].gradient()
+    df = sum((gp.eval(pt) * di for gp, di in zip(grad, dd)), Fraction(0))
+    fv = sum((vp.eval(pt) * di for vp, di in zip(v, dd)), Fraction(0))
+    if exact_sign(df - fv) == 0:
+        return None
+    value = tuple(vp.eval(pt) for vp in v)
+    source = "the rule's own value" if kind == "own" else f"the closure of the graph (limit from stratum {source_id})"
+    confirmation = numeric.confirm_along_curve(strat.program, k, v, s, x, d)
+    return Witness(s.id, k, x, d, df, fv, value, source, confirmation)
+
+
+def _fmt_point(p) -> str:
+    return "(" + ", ".join(fmt_exact(v) for v in p) + ")"
+
+
+def _fmt_vec(p) -> str:
+    return _fmt_point(p) if len(p) > 1 else fmt_exact(p[0])

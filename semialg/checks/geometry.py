@@ -1,0 +1,168 @@
+"""Exact geometry of one stratum: tangent spaces, restrictions, points where a polynomial is nonzero.
+
+A *linear* stratum ``S`` is a nonempty relatively open convex subset of its
+affine hull ``aff(S) = {sample + B t}`` (``B`` a basis of the null space of the
+equalities' gradients). A polynomial vanishes on ``S`` iff its restriction to
+``aff(S)`` is the zero polynomial (an open subset of an affine space is Zariski
+dense in it), so these questions need no solver. Nonlinear strata go to z3.
+
+>>> from semialg.parse import parse
+>>> from semialg.stratify import stratify
+>>> s = stratify(parse("relu(x - y)"))
+>>> line = [t for t in s.strata if t.dim == 1][0]
+>>> tangent_basis(line)
+[(Fraction(1, 1), Fraction(1, 1))]
+>>> x, y = Poly.variables(2)
+>>> vanishes_on(line, x - y).status, vanishes_on(line, x).status
+('yes', 'no')
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+from .. import smt
+from ..poly import Poly, nullspace
+from ..stratify import Stratum, exact_sign, _point_sympy
+
+YES, NO, UNKNOWN = "yes", "no", "unknown"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """``status`` yes/no/unknown; for ``no`` an exact ``point`` of the stratum (and ``extra`` values)."""
+
+    status: str
+    point: tuple | None = None
+    extra: tuple | None = None
+    reason: str = ""
+
+
+def tangent_basis(stratum: Stratum) -> list[tuple[Fraction, ...]]:
+    """A basis of the tangent space of a linear stratum (exact)."""
+    n = len(stratum.sample)
+    rows = [list(p.linear_coeffs()) for p in stratum.equalities]
+    return nullspace(rows, n) if rows else [tuple(Fraction(int(i == j)) for j in range(n)) for i in range(n)]
+
+
+def restrict(p: Poly, stratum: Stratum, basis: Sequence[Sequence[Fraction]] | None = None) -> Poly:
+    """``t -> p(sample + B t)``: the polynomial on the affine hull of a linear stratum."""
+    basis = tangent_basis(stratum) if basis is None else basis
+    k = len(basis)
+    n = len(stratum.sample)
+    images = []
+    for i in range(n):
+        images.append(Poly.linear([b[i] for b in basis], stratum.sample[i]) if k else Poly.constant(0, stratum.sample[i]))
+    return p.compose(images) if k else Poly.constant(0, p.eval(stratum.sample))
+
+
+def _linear_identically_zero(p: Poly, stratum: Stratum, basis) -> bool:
+    if p.eval(stratum.sample) != 0:
+        return False
+    grad = p.linear_coeffs()
+    return all(sum(g * b for g, b in zip(grad, v)) == 0 for v in basis)
+
+
+def nonzero_point(stratum: Stratum, polys: Sequence[Poly], basis=None) -> tuple | None:
+    """A rational point of a linear stratum where some of ``polys`` is nonzero, if one is found.
+
+    Tries the sample, then points ``sample + δ Σ c_i b_i`` with shrinking δ: a
+    nonzero polynomial on ``aff(S)`` cannot vanish on the open set ``S``.
+    """
+    basis = tangent_basis(stratum) if basis is None else basis
+    s = stratum.sample
+    if any(p.eval(s) != 0 for p in polys):
+        return tuple(s)
+    k = len(basis)
+    coefficient_choices = [c for c in itertools.product((1, -1, 2, 3), repeat=k)][:64] if k else []
+    for e in range(1, 40):
+        delta = Fraction(1, 2 ** e)
+        for coeffs in coefficient_choices:
+            point = tuple(s[i] + delta * sum(c * b[i] for c, b in zip(coeffs, basis)) for i in range(len(s)))
+            if stratum.contains(point) and any(p.eval(point) != 0 for p in polys):
+                return point
+    return None
+
+
+def vanishes_on(stratum: Stratum, p: Poly, timeout_ms: int = 10_000) -> Answer:
+    """Does ``p`` vanish at every point of the stratum? (exact; z3 for nonlinear strata)"""
+    return all_vanish_on(stratum, [p], timeout_ms)
+
+
+def all_vanish_on(stratum: Stratum, polys: Sequence[Poly], timeout_ms: int = 10_000) -> Answer:
+    """Do all ``polys`` vanish on the stratum? ``no`` comes with a point where one does not."""
+    polys = [p for p in polys if not p.is_zero]
+    if not polys:
+        return Answer(YES)
+    if stratum.rational and stratum.linear:
+        basis = tangent_basis(stratum)
+        if all((_linear_identically_zero(p, stratum, basis) if p.is_linear else restrict(p, stratum, basis).is_zero)
+               for p in polys):
+            return Answer(YES)
+        point = nonzero_point(stratum, polys, basis)
+        if point is None:
+            return Answer(UNKNOWN, reason="no rational point found where the polynomial is nonzero")
+        return Answer(NO, point)
+    point = _point_sympy(stratum.sample)
+    if any(exact_sign(p.eval(point)) != 0 for p in polys):
+        return Answer(NO, tuple(stratum.sample))
+    result = smt.exists_nonzero(stratum.conditions, polys, len(stratum.sample), None, timeout_ms)
+    if result.status == smt.UNSAT:
+        return Answer(YES)
+    if result.status == smt.SAT:
+        n = len(stratum.sample)
+        return Answer(NO, result.point[:n])
+    return Answer(UNKNOWN, reason=result.reason)
+
+
+def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 10_000) -> Answer:
+    """Is ``P_{T_x S} g(x) = 0`` for every ``x`` in ``S``? (THEORY §4, step 2)
+
+    ``no`` carries ``point`` and ``extra = direction``: a tangent direction ``d``
+    with ``<g(point), d> != 0``.
+    """
+    n = len(stratum.sample)
+    if stratum.dim == 0:
+        return Answer(YES)
+    if stratum.rational and stratum.linear:
+        basis = tangent_basis(stratum)
+        projected = [sum((gi * b[i] for i, gi in enumerate(g)), Poly.constant(n, 0)) for b in basis]
+        answer = all_vanish_on(stratum, projected, timeout_ms)
+        if answer.status != NO:
+            return answer
+        x = answer.point
+        w = [p.eval(x) for p in projected]
+        direction = tuple(sum(wj * b[i] for wj, b in zip(w, basis)) for i in range(n))
+        return Answer(NO, x, direction)
+    rows = [p.gradient() for p in stratum.equalities]
+    if stratum.rational:
+        # try the sample first: the tangent space there is exact linear algebra
+        at = [[q.eval(stratum.sample) for q in row] for row in rows]
+        basis = nullspace(at, n) if at else [tuple(Fraction(int(i == j)) for j in range(n)) for i in range(n)]
+        w = [sum((gi.eval(stratum.sample) * b[i] for i, gi in enumerate(g)), Fraction(0)) for b in basis]
+        if any(w):
+            direction = tuple(sum(wj * b[i] for wj, b in zip(w, basis)) for i in range(n))
+            return Answer(NO, tuple(stratum.sample), direction)
+    result = smt.exists_nonzero(stratum.conditions, list(g), n, rows, timeout_ms)
+    if result.status == smt.UNSAT:
+        return Answer(YES)
+    if result.status == smt.SAT:
+        return Answer(NO, result.point[:n], result.point[n:])
+    return Answer(UNKNOWN, reason=result.reason)
+
+
+def in_closure_at(point: Sequence, cell: Stratum, timeout_ms: int = 10_000) -> bool | None:
+    """Is ``point`` in the closure of ``cell``? Exact: relaxed conditions for linear cells, z3 otherwise."""
+    pt = _point_sympy(point)
+    relaxed = all((exact_sign(p.eval(pt)) == 0) if s == 0 else (exact_sign(p.eval(pt)) * s >= 0)
+                  for p, s in cell.conditions)
+    if not relaxed:
+        return False
+    if cell.linear:
+        return True
+    if not all(isinstance(v, Fraction) for v in point):
+        return None
+    r = smt.in_closure(point, cell.conditions, len(point), timeout_ms)
+    return None if r.status == smt.UNKNOWN else r.status == smt.SAT

@@ -1,0 +1,138 @@
+"""Is the program continuous, hence locally Lipschitz? (THEORY §4, step 1)
+
+A continuous piecewise-polynomial map is locally Lipschitz. A composition of
+continuous primitives is continuous, so only programs with ``where`` or a
+discontinuous primitive need work: for every stratum ``S`` and neighbour above
+``C``, the pieces must agree on ``S`` (``f_C = f_S``); a point of ``S`` in the
+closure of ``C`` where they differ is a jump, re-checked exactly.
+
+``floor`` and ``round`` jump at infinitely many places; near ``a = 0`` (``floor``)
+or ``a = 1/2`` (``round``) they equal a two-branch ``where``, and a jump of that
+surrogate at a point where every such argument is inside its window is a jump
+of the program.
+
+>>> from semialg.parse import parse
+>>> r = lipschitz(parse("where(x > 0, 1, 0)"))
+>>> r.status, r.witness.point, r.witness.value, r.witness.limit
+('not_lipschitz', (Fraction(0, 1),), (Fraction(0, 1),), (Fraction(1, 1),))
+>>> lipschitz(parse("where(x > 0, x, 0)")).status
+'lipschitz'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .. import primitives
+from ..dag import Node, Program, walk_postorder
+from ..numeric import exact_value
+from ..stratify import Options, Stratification, stratify
+from .geometry import NO, UNKNOWN, all_vanish_on, in_closure_at
+
+LIPSCHITZ, NOT_LIPSCHITZ, UNDECIDED = "lipschitz", "not_lipschitz", "unknown"
+_WINDOWS = {"floor": (Fraction(-1), Fraction(1)), "round": (Fraction(-1, 2), Fraction(3, 2))}
+
+
+@dataclass(frozen=True)
+class Jump:
+    """A discontinuity: at ``point`` (in stratum ``stratum``) the program is ``value``,
+    while its limit from the neighbouring stratum ``neighbour`` is ``limit``."""
+
+    stratum: int
+    neighbour: int
+    point: tuple
+    value: tuple
+    limit: tuple
+
+
+@dataclass(frozen=True)
+class LipschitzResult:
+    status: str
+    witness: Jump | None = None
+    reason: str = ""
+
+
+def needs_check(program: Program) -> bool:
+    """True unless the program is built from continuous primitives only (then it is continuous)."""
+    for node in program.topological_order():
+        if node.op == "where" or (node.op in primitives.REGISTRY and not primitives.REGISTRY[node.op].continuous
+                                  and not primitives.REGISTRY[node.op].predicate):
+            return True
+    return False
+
+
+def surrogate(program: Program) -> tuple[Program, list[tuple[Node, Node]]]:
+    """Replace floor/round by their local two-branch models; returns (program, [(original, arg)])."""
+    mapping: dict[int, Node] = {}
+    replaced = []
+    for node in program.topological_order():
+        args = [mapping[id(a)] for a in node.args]
+        if node.op == "floor":
+            new = Node.make("where", (Node.make("ge", (args[0], Node.const(0))), Node.const(0), Node.const(-1)))
+            replaced.append((node, node.args[0]))
+        elif node.op == "round":
+            new = Node.make("where", (Node.make("gt", (args[0], Node.const(Fraction(1, 2)))), Node.const(1), Node.const(0)))
+            replaced.append((node, node.args[0]))
+        else:
+            new = Node.make(node.op, args, node.param)
+        mapping[id(node)] = new
+    return Program(program.inputs, tuple(mapping[id(o)] for o in program.outputs)), replaced
+
+
+def lipschitz(program: Program, strat: Stratification | None = None, timeout_ms: int = 10_000,
+              options: Options | None = None) -> LipschitzResult:
+    """Decide whether ``program`` is locally Lipschitz (continuous), with a jump as witness."""
+    if not needs_check(program):
+        return LipschitzResult(LIPSCHITZ, reason="a composition of continuous primitives is continuous")
+    has_floor = any(n.op in _WINDOWS for n in program.topological_order())
+    target = program
+    replaced: list = []
+    if has_floor:
+        target, replaced = surrogate(program)
+        strat = stratify(target, options or Options(timeout_ms=timeout_ms))
+    elif strat is None:
+        strat = stratify(program, options or Options(timeout_ms=timeout_ms))
+    reasons = []
+    for s in strat.strata:
+        for c_id in strat.above[s.id]:
+            c = strat.strata[c_id]
+            diffs = [pc - ps for pc, ps in zip(c.piece, s.piece)]
+            answer = all_vanish_on(s, diffs, timeout_ms)
+            if answer.status == UNKNOWN:
+                reasons.append(f"continuity across strata {s.id}/{c.id} undecided ({answer.reason})")
+                continue
+            if answer.status != NO:
+                continue
+            jump = _confirm(program, strat, s, c, answer.point, replaced, timeout_ms)
+            if jump is not None:
+                return LipschitzResult(NOT_LIPSCHITZ, jump)
+            reasons.append(f"a jump between strata {s.id} and {c.id} could not be re-checked exactly")
+    if has_floor:
+        return LipschitzResult(UNDECIDED, reason="floor/round: no jump found near a = 0 (floor) / a = 1/2 (round); "
+                               "other integers are not examined")
+    if reasons or not strat.complete:
+        return LipschitzResult(UNDECIDED, reason="; ".join(reasons + list(strat.reasons)))
+    return LipschitzResult(LIPSCHITZ, reason="the pieces agree across every stratum and neighbour above")
+
+
+def _confirm(program, strat, s, c, point, replaced, timeout_ms) -> Jump | None:
+    """Re-check a jump exactly: the point is in S and in the closure of C, the values differ,
+    and (for floor/round) every replaced argument lies inside the window where the surrogate is exact."""
+    if not all(isinstance(v, Fraction) for v in point):
+        return None
+    if not s.contains(point) or in_closure_at(point, c, timeout_ms) is not True:
+        return None
+    value = tuple(p.eval(point) for p in s.piece)
+    limit = tuple(p.eval(point) for p in c.piece)
+    if value == limit:
+        return None
+    if replaced:
+        helper = Program(program.inputs, tuple(arg for _, arg in replaced))
+        args = exact_value(helper, point)
+        for (node, _), a in zip(replaced, args):
+            lo, hi = _WINDOWS[node.op]
+            if not lo < a < hi:
+                return None
+        if tuple(exact_value(program, point)) != value:
+            return None
+    return Jump(s.id, c.id, tuple(point), value, limit)

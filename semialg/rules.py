@@ -1,0 +1,409 @@
+"""Derivative rules: what a program's derivative is on every stratum (THEORY §3).
+
+A :class:`Rule` gives, for every primitive on every branch, the *local partials*
+(the derivative of the primitive with respect to its arguments) as a finite set
+of vertex vectors: a single vector for a framework preset, several for
+``clarke`` or a set-valued override. :func:`backprop` applies the formal chain
+rule over the DAG with those choices, giving on a stratum a finite set of
+polynomial gradient vectors per output (vertex sets multiply).
+
+Presets follow ``FRAMEWORKS.md`` entry by entry, including spelling:
+``relu(x)``, ``max(x, 0)``, ``max(0, x)`` and ``clamp(x, 0, inf)`` differ.
+
+>>> from semialg.parse import parse
+>>> from semialg.stratify import stratify
+>>> s = stratify(parse("max(x, 0)"))
+>>> kink = [t for t in s.strata if t.dim == 0][0]
+>>> [field_on_stratum(s, kink, get_rule(r))[0] for r in ("pytorch", "tensorflow", "clarke")]
+[[('1/2',)], [('1',)], [('0',), ('1',)]]
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+from . import primitives
+from .dag import Node, Program, walk_postorder
+from .errors import InputError
+from .poly import Poly
+
+F0, F1, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
+PRESETS = ("pytorch", "jax", "tensorflow", "clarke")
+MAX_VERTICES = 4096
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A derivative rule: a preset ``base`` and per-kink ``overrides``.
+
+    ``overrides`` maps keys such as ``"relu'(0)"``, ``"max.tie"`` to a tuple of
+    values (several values = a set-valued choice, whose convex hull is used).
+    ``field``: a hand-written field (a Program with one output per variable),
+    which replaces backprop entirely.
+    """
+
+    base: str = "pytorch"
+    overrides: tuple[tuple[str, object], ...] = ()
+    field: Program | None = None
+
+    @property
+    def name(self) -> str:
+        if self.field is not None:
+            return "field"
+        if not self.overrides:
+            return self.base
+        return self.base + "+" + ",".join(f"{k}={_fmt_override(v)}" for k, v in self.overrides)
+
+    def override(self, key: str):
+        for k, v in self.overrides:
+            if k == key:
+                return v
+        return None
+
+    # -- local partials -------------------------------------------------------
+    def partials(self, node: Node, label, nargs: int) -> tuple[tuple[Fraction, ...], ...]:
+        """Vertex vectors of the derivative of ``node`` w.r.t. its arguments on branch ``label``."""
+        prim = primitives.REGISTRY[node.op]
+        if not prim.is_kink(label) or prim.predicate:
+            return prim.partials(label, nargs, node.param)
+        handler = getattr(self, "_kink_" + node.op, None)
+        if handler is None:
+            if self.base == "clarke" or not prim.continuous:
+                return prim.partials(label, nargs, node.param) if prim.continuous else ((F0,) * nargs,)
+            raise KeyError(f"rule {self.base} has no entry for {node.op}")
+        return handler(node, label, nargs)
+
+    def _scalar(self, key: str, preset: dict, clarke: tuple) -> tuple[tuple[Fraction, ...], ...]:
+        value = self.override(key)
+        if value is not None:
+            return tuple((Fraction(v),) for v in value)
+        if self.base == "clarke":
+            return tuple((Fraction(v),) for v in clarke)
+        return ((Fraction(preset[self.base]),),)
+
+    def _kink_relu(self, node, label, nargs):
+        return self._scalar("relu'(0)", {"pytorch": 0, "jax": 0, "tensorflow": 0}, (0, 1))
+
+    def _kink_abs(self, node, label, nargs):
+        return self._scalar("abs'(0)", {"pytorch": 0, "jax": 1, "tensorflow": 0}, (-1, 1))
+
+    def _kink_leaky_relu(self, node, label, nargs):
+        s = primitives.LeakyRelu.slope(node.param)
+        return self._scalar("leaky_relu'(0)", {"pytorch": s, "jax": 1, "tensorflow": s}, (s, 1))
+
+    def _kink_hardtanh(self, node, label, nargs):
+        key = "hardtanh'(-1)" if label == "at_lo" else "hardtanh'(1)"
+        return self._scalar(key, {"pytorch": 0, "jax": 1, "tensorflow": 1}, (0, 1))
+
+    def _kink_relu6(self, node, label, nargs):
+        key = "relu6'(0)" if label == "at_lo" else "relu6'(6)"
+        return self._scalar(key, {"pytorch": 0, "jax": 0, "tensorflow": 0}, (0, 1))
+
+    def _ties(self, node, label, nargs, kind: str):
+        """max/min: binary = elementwise maximum (PyTorch/JAX split, TF first wins); n-ary = reduction (even split)."""
+        tied = sorted(label)
+        mode = self.override(f"{node.op}.tie")
+        if mode is not None:
+            mode = mode[0]
+        elif self.base == "clarke":
+            mode = "clarke"
+        elif nargs == 2 and self.base == "tensorflow":
+            mode = "first"
+        else:
+            mode = "split"
+        unit = lambda i, w=F1: tuple(w if j == i else F0 for j in range(nargs))
+        if mode == "clarke":
+            return tuple(unit(i) for i in tied)
+        if mode == "first":
+            return (unit(tied[0]),)
+        if mode == "last":
+            return (unit(tied[-1]),)
+        w = Fraction(1, len(tied))
+        return (tuple(w if j in label else F0 for j in range(nargs)),)
+
+    def _kink_max(self, node, label, nargs):
+        return self._ties(node, label, nargs, "max")
+
+    _kink_min = _kink_max
+
+    def _kink_sort(self, node, label, nargs):
+        below, tied = label
+        mode = self.override("sort.tie")
+        mode = mode[0] if mode is not None else ("clarke" if self.base == "clarke" else "stable")
+        unit = lambda i: tuple(F1 if j == i else F0 for j in range(nargs))
+        if mode == "clarke":
+            return tuple(unit(i) for i in sorted(tied))
+        k = node.param or 0
+        return (unit(sorted(tied)[k - len(below)]),)  # stable ascending sort (all three frameworks)
+
+    def _clip_like(self, node, label, nargs, jax_weight: Fraction):
+        """clip/clamp at a bound: PyTorch and TF give 1 (w.r.t. a); jnp.clip 1/2 (split with
+        the bound); lax.clamp 0."""
+        prim = primitives.REGISTRY[node.op]
+        vertices = prim.partials(label, nargs, node.param)  # e_a and e_bound(s)
+        key = f"{node.op}'(lo)" if label == "at_lo" else f"{node.op}'(hi)" if label == "at_hi" else None
+        value = self.override(key) if key else None
+        if value is not None:
+            return tuple(tuple(Fraction(v) if j == 0 else F0 for j in range(nargs)) for v in value)
+        if self.base == "clarke":
+            return vertices
+        e_a = vertices[0]
+        if self.base in ("pytorch", "tensorflow"):
+            return (e_a,) if e_a[0] == 1 else (vertices[0],)
+        # jax: a weighted split between the argument and the bound(s)
+        if jax_weight == 0:
+            return ((F0,) * nargs,)
+        others = vertices[1:]
+        return (tuple(jax_weight * e_a[j] + (1 - jax_weight) * sum(o[j] for o in others) / len(others)
+                      for j in range(nargs)),)
+
+    def _kink_clip(self, node, label, nargs):
+        return self._clip_like(node, label, nargs, HALF)
+
+    def _kink_clamp(self, node, label, nargs):
+        return self._clip_like(node, label, nargs, F0)
+
+    def _kink_where(self, node, label, nargs):
+        mode = self.override("where.boundary")
+        mode = mode[0] if mode is not None else ("clarke" if self.base == "clarke" else "selected")
+        vertices = primitives.REGISTRY["where"].partials(label, nargs)
+        return vertices if mode == "clarke" else vertices[:1]
+
+
+# --------------------------------------------------------------------------- construction
+_OVERRIDE_KEYS = {
+    "relu'(0)", "abs'(0)", "leaky_relu'(0)", "hardtanh'(-1)", "hardtanh'(1)", "relu6'(0)", "relu6'(6)",
+    "clip'(lo)", "clip'(hi)", "clamp'(lo)", "clamp'(hi)",
+}
+_MODE_KEYS = {"max.tie": ("split", "first", "last", "clarke"), "min.tie": ("split", "first", "last", "clarke"),
+              "sort.tie": ("stable", "clarke"), "where.boundary": ("selected", "clarke")}
+
+
+def _fmt_override(v) -> str:
+    if isinstance(v, tuple) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, tuple):
+        return "[" + ",".join(str(x) for x in v) + "]"
+    return str(v)
+
+
+def parse_override(text: str) -> tuple[str, tuple]:
+    """``"relu'(0)=1"`` -> ``("relu'(0)", (1,))``; ``"relu'(0)=[0,1]"`` is set-valued.
+
+    >>> parse_override("relu'(0)=1/2")
+    ("relu'(0)", (Fraction(1, 2),))
+    >>> parse_override("max.tie=first")
+    ('max.tie', ('first',))
+    """
+    if "=" not in text:
+        raise InputError(f"override '{text}' is not of the form KEY=VALUE, e.g. relu'(0)=1 or max.tie=first")
+    key, value = (s.strip() for s in text.split("=", 1))
+    key = key.replace(" ", "")
+    if key in _MODE_KEYS:
+        if value not in _MODE_KEYS[key]:
+            raise InputError(f"{key} takes one of {', '.join(_MODE_KEYS[key])}, got '{value}'")
+        return key, (value,)
+    if key not in _OVERRIDE_KEYS:
+        close = difflib.get_close_matches(key, sorted(_OVERRIDE_KEYS | set(_MODE_KEYS)), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "; known keys: " + ", ".join(sorted(_OVERRIDE_KEYS | set(_MODE_KEYS)))
+        raise InputError(f"unknown override key '{key}'{hint}")
+    m = re.fullmatch(r"\[([^\]]*)\]", value)
+    items = m.group(1).split(",") if m else [value]
+    try:
+        values = tuple(Fraction(v.strip()) for v in items if v.strip())
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"value '{value}' for {key} is not an exact number or [a,b] interval (e.g. 1/2 or [0,1])") from None
+    if not values:
+        raise InputError(f"empty value for {key}")
+    return key, values
+
+
+def get_rule(base: str = "pytorch", overrides: Sequence[str] = (), field: Program | None = None) -> Rule:
+    """A rule from a preset name, override strings and an optional hand-written field.
+
+    >>> get_rule("jax", ["relu'(0)=1"]).name
+    "jax+relu'(0)=1"
+    >>> get_rule("torch")
+    Traceback (most recent call last):
+    ...
+    semialg.errors.InputError: unknown rule 'torch'; did you mean 'pytorch'? (rules: pytorch, jax, tensorflow, clarke)
+    """
+    if base not in PRESETS:
+        close = difflib.get_close_matches(base, PRESETS, n=1, cutoff=0.4)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise InputError(f"unknown rule '{base}'{hint} (rules: {', '.join(PRESETS)})")
+    return Rule(base, tuple(parse_override(o) for o in overrides), field)
+
+
+# --------------------------------------------------------------------------- backprop
+Gradient = tuple[Poly, ...]
+
+
+def _where_label(node: Node, values: dict[int, object], comparison_signs: dict[int, int]) -> tuple[bool, bool]:
+    cond = node.args[0]
+    boundary = any(comparison_signs.get(id(c)) == 0 for c in walk_postorder([cond]) if c.op in primitives.COMPARISONS)
+    return bool(values[id(cond)]), boundary
+
+
+def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int, object], rule: Rule,
+             inputs: Sequence[str], roots: Sequence[Node]) -> list[list[Gradient]]:
+    """The formal chain rule with the rule's choices: per root, the set of gradient vectors.
+
+    ``values``: each node's polynomial (or bool) on the stratum; ``labels``: the
+    branch of each branching node. Sets: every combination of argument
+    derivatives and local partial vertices (a conservative calculus, THEORY §4).
+    """
+    n = len(inputs)
+    var_index = {name: i for i, name in enumerate(inputs)}
+    zero = Poly.constant(n, 0)
+    zero_grad = (zero,) * n
+    grads: dict[int, list[Gradient]] = {}
+    for node in order:
+        op = node.op
+        if op == "const" or (op in primitives.REGISTRY and primitives.REGISTRY[op].predicate):
+            grads[id(node)] = [zero_grad]
+            continue
+        if op == "var":
+            grads[id(node)] = [tuple(Poly.constant(n, 1) if i == var_index[node.param] else zero for i in range(n))]
+            continue
+        args = node.args
+        if op == "add":
+            local = [tuple(F1 for _ in args)]
+            coeffs = None
+        elif op == "mul":
+            local = None
+            coeffs = []
+            for i in range(len(args)):
+                c = Poly.constant(n, 1)
+                for j, a in enumerate(args):
+                    if j != i:
+                        c = c * values[id(a)]
+                coeffs.append(c)
+        elif op == "pow":
+            local = None
+            coeffs = [values[id(args[0])] ** (node.param - 1) * node.param]
+        else:
+            label = labels.get(id(node))
+            if op == "where":
+                label = _where_label(node, values, labels)
+            local = rule.partials(node, label, len(args))
+            coeffs = None
+        arg_sets = [grads[id(a)] for a in args]
+        out: dict[tuple, Gradient] = {}
+        if coeffs is not None:
+            combos = [[]]
+            for s in arg_sets:
+                combos = [c + [g] for c in combos for g in s]
+                if len(combos) > MAX_VERTICES:
+                    raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
+            for combo in combos:
+                g = tuple(sum((coeffs[i] * combo[i][k] for i in range(len(args))), zero) for k in range(n))
+                out.setdefault(_key(g), g)
+        else:
+            for p in local:
+                active = [i for i, w in enumerate(p) if w != 0]
+                combos = [[]]
+                for i in active:
+                    combos = [c + [g] for c in combos for g in arg_sets[i]]
+                    if len(combos) > MAX_VERTICES:
+                        raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
+                for combo in combos:
+                    g = tuple(sum((combo[j][k] * p[i] for j, i in enumerate(active)), zero) for k in range(n))
+                    out.setdefault(_key(g), g)
+        grads[id(node)] = list(out.values())
+        if len(grads[id(node)]) > MAX_VERTICES:
+            raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
+    return [grads[id(r)] for r in roots]
+
+
+def _key(g: Gradient) -> tuple:
+    return tuple(frozenset(p.terms.items()) for p in g)
+
+
+def field_polys(strat, stratum, rule: Rule) -> list[list[Gradient]]:
+    """Per output, the rule's gradient vertices on ``stratum`` as polynomial vectors.
+
+    With a hand-written field (``rule.field``), its outputs are the single vertex.
+    """
+    program = strat.program
+    if rule.field is not None:
+        vals = strat.node_values(stratum, list(rule.field.outputs))
+        return [[tuple(vals[id(o)] for o in rule.field.outputs)]]
+    order = walk_postorder(program.outputs)
+    values = strat.node_values(stratum)
+    labels = {id(nd): lab for nd, lab in zip(strat.branch_nodes, stratum.labels)}
+    return backprop(order, values, labels, rule, program.inputs, program.outputs)
+
+
+def field_on_stratum(strat, stratum, rule: Rule, at=None) -> list[list[tuple[str, ...]]]:
+    """Per output, the gradient vertices as exact strings at ``at`` (default: the sample)."""
+    point = at if at is not None else stratum.sample
+    out = []
+    for vertices in field_polys(strat, stratum, rule):
+        out.append(sorted(tuple(fmt_exact(p.eval(point)) for p in g) for g in vertices))
+    return out
+
+
+def fmt_exact(value) -> str:
+    """Exact text of a Fraction (``"1/2"``) or of a sympy algebraic number (``"sqrt(2)/2"``)."""
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return str(value)
+
+
+def derivative_at(program: Program, point: Sequence, rule: Rule | str = "pytorch") -> list[list[tuple[Fraction, ...]]]:
+    """What backprop with ``rule`` returns at a rational point: per output, the gradient vertices.
+
+    Exact: every node is evaluated at the point, each branching node takes the
+    branch whose conditions hold there, and the chain rule runs on those labels.
+
+    >>> from semialg.parse import parse
+    >>> p = parse("max(0, x)")
+    >>> [derivative_at(p, [0], r)[0] for r in ("pytorch", "jax", "tensorflow")]
+    [[(Fraction(1, 2),)], [(Fraction(1, 2),)], [(Fraction(0, 1),)]]
+    >>> derivative_at(parse("relu(x)"), [0], "clarke")[0]
+    [(Fraction(0, 1),), (Fraction(1, 1),)]
+    """
+    rule = get_rule(rule) if isinstance(rule, str) else rule
+    n = program.n_inputs
+    point = tuple(Fraction(v) for v in point)
+    if len(point) != n:
+        raise InputError(f"the point has {len(point)} coordinates; the function has {n} variables ({', '.join(program.inputs)})")
+    if rule.field is not None:
+        from .numeric import exact_value
+        return [[tuple(exact_value(rule.field, point))]]
+    order = walk_postorder(program.outputs)
+    env = dict(zip(program.inputs, point))
+    exact: dict[int, object] = {}
+    labels: dict[int, object] = {}
+    for node in order:
+        args = [exact[id(a)] for a in node.args]
+        op = node.op
+        if op == "const":
+            exact[id(node)] = node.param
+        elif op == "var":
+            exact[id(node)] = env[node.param]
+        elif op == "add":
+            exact[id(node)] = sum(args[1:], args[0])
+        elif op == "mul":
+            v = args[0]
+            for a in args[1:]:
+                v = v * a
+            exact[id(node)] = v
+        elif op == "pow":
+            exact[id(node)] = args[0] ** node.param
+        else:
+            prim = primitives.REGISTRY[op]
+            exact[id(node)] = prim.exact(args, node.param)
+            if op not in ("where", "and", "or", "not"):
+                consts = [Poly.constant(0, a) for a in args]
+                for b in prim.branches(consts, node.param):
+                    if all((p.const_value > 0) - (p.const_value < 0) == s for p, s in b.conditions):
+                        labels[id(node)] = b.label
+                        break
+    values = {k: (Poly.constant(n, v) if not isinstance(v, bool) else v) for k, v in exact.items()}
+    grads = backprop(order, values, labels, rule, program.inputs, program.outputs)
+    return [sorted({tuple(p.const_value for p in g) for g in gs}) for gs in grads]

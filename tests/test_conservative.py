@@ -1,0 +1,181 @@
+"""The conservativity checker: seed examples, refutations with re-checked witnesses, unknowns,
+and hypothesis properties (soundness of refutations, chain-rule theorem for presets)."""
+from fractions import Fraction as Q
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from semialg.checks.conservative import check
+from semialg.parse import parse
+from semialg.rules import derivative_at
+from semialg.stratify import _point_sympy, exact_sign
+
+PRESETS = ["pytorch", "jax", "tensorflow", "clarke"]
+RELU2 = "relu(-x) + x"
+RELU3 = "1/2 * (relu(x) + relu(-x) + x)"
+ZERO = "relu(-x) - relu(x) + x"
+IDENTITY = "x - (relu(-x) - relu(x) + x)"
+LORENZ_F = "x * (10*(y - x)) + y * (x*(28 - z) - y) + z * (x*y - 8/3*z)"
+LORENZ_L = "10*(y - x), x*(28 - z) - y, x*y - 8/3*z"
+
+
+def assert_witness_rechecks(result):
+    """Every refutation's witness re-checks exactly: the point is in the stratum, the direction
+    is tangent, and the two rates differ; and it was confirmed numerically."""
+    w = result.witness
+    assert w is not None
+    s = result.stratification.strata[w.stratum]
+    pt, d = _point_sympy(w.point), _point_sympy(w.direction)
+    assert s.contains(pt)
+    for e in s.equalities:
+        assert exact_sign(sum((g.eval(pt) * di for g, di in zip(e.gradient(), d)), Q(0))) == 0
+    grad = s.piece[w.output].gradient()
+    rate = sum((g.eval(pt) * di for g, di in zip(grad, d)), Q(0))
+    assert exact_sign(rate - w.derivative_along_curve) == 0
+    assert exact_sign(rate - w.field_along_curve) != 0
+    assert w.numeric["confirmed"], w.numeric
+
+
+@pytest.mark.parametrize("rule", PRESETS)
+@pytest.mark.parametrize("expr", ["relu(x)", RELU2, RELU3, ZERO, IDENTITY, "abs(x) + abs(y)", "abs(x) - abs(x)"])
+def test_seed_functions_are_conservative_under_every_preset(expr, rule):
+    r = check(expr, rule=rule)
+    assert r.verdict == "conservative", r.reason
+    assert r.exit_code == 0
+
+
+def test_two_d_abs_example_of_theory():
+    bad = check("abs(x)", "x,y", field="sign(x), where(x == 0, 1, 0)")
+    assert bad.verdict == "not_conservative" and bad.exit_code == 1
+    assert bad.stratification.strata[bad.witness.stratum].dim == 1   # refuted on the line x = 0
+    assert_witness_rechecks(bad)
+    good = check("abs(x)", "x,y", field="where(x == 0, 1, sign(x)), 0")
+    assert good.verdict == "conservative"
+
+
+def test_lorenz_field_is_not_a_gradient():
+    r = check(LORENZ_F, "x,y,z", field=LORENZ_L)
+    assert r.verdict == "not_conservative"
+    assert_witness_rechecks(r)
+
+
+def test_gradient_of_lorenz_potential_is_accepted():
+    # the true gradient of f(u) = u^T L(u), written by hand
+    grad = ("10*(y - x) - 10*x + y*(28 - z) + z*y, 10*x + x*(28 - z) - 2*y + z*x, -y*x + x*y - 16/3*z")
+    assert check(LORENZ_F, "x,y,z", field=grad).verdict == "conservative"
+
+
+@pytest.mark.parametrize("field", ["where(x > 0, 1, 1)", "where(x > 1, 1, -1)", "2*sign(x)", "where(x > 0, 1, 0)"])
+def test_wrong_fields_for_abs_are_refuted(field):
+    r = check("abs(x)", field=field)
+    assert r.verdict == "not_conservative"
+    assert_witness_rechecks(r)
+
+
+def test_wrong_field_only_on_a_kink_line_in_3d():
+    r = check("relu(x + y) + z", "x,y,z", field="where(x + y > 0, 1, 0), where(x + y > 0, 1, where(x + y == 0, 1/2, 0)), 1")
+    assert r.verdict == "not_conservative"
+    assert r.stratification.strata[r.witness.stratum].dim == 2
+    assert_witness_rechecks(r)
+
+
+def test_nonlinear_kink_refutation_is_exact():
+    r = check("relu(x**2 + y**2 - 1)", field="where(x**2 + y**2 > 1, 2*x, 0), where(x**2 + y**2 >= 1, 2*y, 0)")
+    assert r.verdict == "not_conservative"
+    assert_witness_rechecks(r)
+
+
+def test_not_lipschitz_verdicts():
+    for expr in ["sign(x)", "where(x > 0, 1, 0)", "where(x*y > 0, x, 0)", "floor(x)", "step(x - 1)"]:
+        r = check(expr)
+        assert r.verdict == "not_lipschitz", expr
+        assert r.exit_code == 1
+        assert r.jump.value != r.jump.limit
+
+
+def test_timeout_gives_unknown_with_reason():
+    r = check("relu(x**3 + y**3 - 3*x*y + z**2*x - 1)", rule="clarke", timeout=0.001)
+    assert r.verdict == "unknown"
+    assert "timeout" in r.reason
+    assert r.exit_code == 3
+
+
+def test_vector_output_and_domain():
+    assert check("max(x, y), min(x, y)", rule="jax").verdict == "conservative"
+    r = check("relu(x) + relu(y)", domain="x**2 + y**2 <= 4", rule="tensorflow")
+    assert r.verdict == "conservative"
+    assert all(s.contains(s.sample) for s in r.stratification.strata)
+    assert all(sum(float(v) ** 2 for v in s.sample) <= 4 + 1e-12 for s in r.stratification.strata)
+    assert len(r.stratification.strata) == 17
+
+
+# --------------------------------------------------------------------------- properties
+@st.composite
+def relu_programs(draw, nvars=2):
+    """Random continuous programs: sums of relu/abs/max/min/clip of random linear forms."""
+    names = ["x", "y", "z"][:nvars]
+    coef = st.integers(-3, 3)
+    k = draw(st.integers(1, 3))
+    terms = []
+    for _ in range(k):
+        lin = " + ".join(f"({draw(coef)})*{v}" for v in names) + f" + ({draw(coef)})"
+        prim = draw(st.sampled_from(["relu({})", "abs({})", "max({}, 0)", "min(0, {})", "clip({}, -1, 1)",
+                                     "leaky_relu({}, 1/4)", "hardtanh({})", "relu6({})", "max({}, x, y)"]))
+        terms.append(f"({draw(st.integers(-2, 2))}) * " + prim.format(lin))
+    inner = " + ".join(terms)
+    if draw(st.booleans()):
+        inner = f"relu({inner} + ({draw(coef)}))"
+    return inner
+
+
+SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SLOW
+@given(relu_programs(), st.sampled_from(PRESETS))
+def test_presets_are_always_conservative(expr, rule):
+    """The chain-rule theorem: backprop with Clarke selections of Lipschitz primitives is a
+    selection of a conservative field. A not_conservative here is a bug in the checker."""
+    r = check(expr, rule=rule)
+    assert r.verdict == "conservative", (expr, rule, r.reason)
+
+
+@SLOW
+@given(st.integers(-3, 3), st.integers(-3, 3), st.integers(-2, 2), st.integers(-3, 3).filter(bool),
+       st.integers(-2, 2), st.sampled_from([0, 1]))
+def test_perturbed_fields_are_refuted(a, b, c, r_num, d, component):
+    """A correct field perturbed on an open set is refuted, and the witness re-checks."""
+    if a == 0 and b == 0:
+        a = 1
+    f = f"relu({a}*x + {b}*y + {c})"
+    field = [f"where({a}*x + {b}*y + {c} > 0, {a}, 0)", f"where({a}*x + {b}*y + {c} > 0, {b}, 0)"]
+    assert check(f, field=", ".join(field)).verdict == "conservative"
+    field[component] += f" + where(x - y > {d}, {r_num}, 0)"
+    r = check(f, field=", ".join(field))
+    assert r.verdict == "not_conservative"
+    assert_witness_rechecks(r)
+
+
+@SLOW
+@given(relu_programs(), st.sampled_from(PRESETS), st.lists(st.integers(-20, 20), min_size=4, max_size=4))
+def test_conservative_verdict_survives_sampling_along_curves(expr, rule, ends):
+    """Along a random segment, f(b) - f(a) equals the integral of <backprop, b - a>
+    (exact derivative values at rational points of a fine grid; trapezoid rule)."""
+    r = check(expr, rule=rule)
+    assert r.verdict == "conservative"
+    program = parse(expr)
+    a = np.array([Q(ends[0], 7), Q(ends[1], 7)], dtype=object)
+    b = np.array([Q(ends[2], 7), Q(ends[3], 7)], dtype=object)
+    steps = 64
+    values = []
+    for i in range(steps + 1):
+        p = a + (b - a) * Q(i, steps)
+        grads = derivative_at(program, list(p), rule)[0]
+        g = grads[0]  # any vertex: they differ only on a null set of the segment
+        values.append(float(sum(gi * di for gi, di in zip(g, b - a))))
+    integral = float(np.trapezoid(values, dx=1.0 / steps)) if hasattr(np, "trapezoid") else float(np.trapz(values, dx=1.0 / steps))
+    from semialg.numeric import exact_value
+    increment = float(exact_value(program, list(b))[0] - exact_value(program, list(a))[0])
+    scale = 1 + sum(abs(float(v)) for v in values) / len(values)
+    assert abs(integral - increment) <= 0.2 * scale, (expr, integral, increment)
