@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Iterable, Iterator
 
-import networkx as nx
 
 # Operators of the polynomial skeleton; every other op is a primitive name
 # (see primitives.py) or a boolean/comparison op used inside ``where``.
@@ -288,12 +287,14 @@ class Program:
     def __str__(self) -> str:
         return self.to_text()
 
-    def to_networkx(self) -> nx.DiGraph:
+    def to_networkx(self):
         """A DiGraph with an edge argument -> user; node attributes ``op``, ``param``.
 
         Output nodes carry ``output=[indices]``. Node keys are consecutive integers
         in topological order.
         """
+        import networkx as nx  # imported here: it costs 0.2 s at start-up
+
         graph = nx.DiGraph()
         index: dict[int, int] = {}
         for i, node in enumerate(self.topological_order()):

@@ -249,33 +249,60 @@ def _where_label(node: Node, values: dict[int, object], comparison_signs: dict[i
 
 
 def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int, object], rule: Rule,
-             inputs: Sequence[str], roots: Sequence[Node]) -> list[list[Gradient]]:
+             inputs: Sequence[str], roots: Sequence[Node], shortcut: bool = True) -> list[list[Gradient]]:
     """The formal chain rule with the rule's choices: per root, the set of gradient vectors.
 
     ``values``: each node's polynomial (or bool) on the stratum; ``labels``: the
     branch of each branching node. Sets: every combination of argument
     derivatives and local partial vertices (a conservative calculus, THEORY §4).
+
+    Shortcut: a subexpression all of whose nonsmooth nodes sit on open (non-kink)
+    branches is a polynomial near the stratum, and there the chain rule gives
+    exactly the gradient of its polynomial value; so gradients are formed by the
+    chain rule only at kinks and above them. ``shortcut=False`` (values are
+    constants at a point, as in :func:`derivative_at`) runs the chain rule everywhere.
     """
     n = len(inputs)
     var_index = {name: i for i, name in enumerate(inputs)}
     zero = Poly.constant(n, 0)
     zero_grad = (zero,) * n
-    grads: dict[int, list[Gradient]] = {}
+    # pass 1: which nodes are smooth on this stratum (no kink in their subtree)?
+    kink_free: dict[int, bool] = {}
+    local_partials: dict[int, tuple] = {}
     for node in order:
         op = node.op
-        if op == "const" or (op in primitives.REGISTRY and primitives.REGISTRY[op].predicate):
-            grads[id(node)] = [zero_grad]
+        ok = shortcut and all(kink_free[id(a)] for a in node.args)
+        if op in primitives.REGISTRY and not primitives.REGISTRY[op].predicate:
+            label = _where_label(node, values, labels) if op == "where" else labels.get(id(node))
+            prim = primitives.REGISTRY[op]
+            if prim.is_kink(label) or not prim.continuous:
+                ok = False
+                local_partials[id(node)] = rule.partials(node, label, len(node.args))
+            elif not ok:
+                local_partials[id(node)] = rule.partials(node, label, len(node.args))
+        kink_free[id(node)] = ok
+    # pass 2: gradients only where needed (roots, and the arguments of non-smooth needed nodes)
+    needed = {id(r) for r in roots}
+    for node in reversed(order):
+        if id(node) in needed and not kink_free[id(node)]:
+            needed.update(id(a) for a in node.args)
+    grads: dict[int, list[Gradient]] = {}
+    for node in order:
+        if id(node) not in needed:
+            continue
+        op = node.op
+        value = values.get(id(node))
+        if kink_free[id(node)] or op == "const" or isinstance(value, bool):
+            grads[id(node)] = [value.gradient()] if isinstance(value, Poly) else [zero_grad]
             continue
         if op == "var":
             grads[id(node)] = [tuple(Poly.constant(n, 1) if i == var_index[node.param] else zero for i in range(n))]
             continue
         args = node.args
         if op == "add":
-            local = [tuple(F1 for _ in args)]
-            coeffs = None
+            local, coeffs = [tuple(F1 for _ in args)], None
         elif op == "mul":
-            local = None
-            coeffs = []
+            local, coeffs = None, []
             for i in range(len(args)):
                 c = Poly.constant(n, 1)
                 for j, a in enumerate(args):
@@ -283,40 +310,31 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
                         c = c * values[id(a)]
                 coeffs.append(c)
         elif op == "pow":
-            local = None
-            coeffs = [values[id(args[0])] ** (node.param - 1) * node.param]
+            local, coeffs = None, [values[id(args[0])] ** (node.param - 1) * node.param]
         else:
-            label = labels.get(id(node))
-            if op == "where":
-                label = _where_label(node, values, labels)
-            local = rule.partials(node, label, len(args))
-            coeffs = None
-        arg_sets = [grads[id(a)] for a in args]
-        out: dict[tuple, Gradient] = {}
-        if coeffs is not None:
-            combos = [[]]
-            for s in arg_sets:
-                combos = [c + [g] for c in combos for g in s]
-                if len(combos) > MAX_VERTICES:
-                    raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
-            for combo in combos:
-                g = tuple(sum((coeffs[i] * combo[i][k] for i in range(len(args))), zero) for k in range(n))
-                out.setdefault(_key(g), g)
-        else:
-            for p in local:
-                active = [i for i, w in enumerate(p) if w != 0]
-                combos = [[]]
-                for i in active:
-                    combos = [c + [g] for c in combos for g in arg_sets[i]]
-                    if len(combos) > MAX_VERTICES:
-                        raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
-                for combo in combos:
-                    g = tuple(sum((combo[j][k] * p[i] for j, i in enumerate(active)), zero) for k in range(n))
-                    out.setdefault(_key(g), g)
-        grads[id(node)] = list(out.values())
-        if len(grads[id(node)]) > MAX_VERTICES:
-            raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
+            local, coeffs = local_partials[id(node)], None
+        grads[id(node)] = _combine([grads[id(a)] for a in args], local, coeffs, n, zero)
     return [grads[id(r)] for r in roots]
+
+
+def _combine(arg_sets, local, coeffs, n: int, zero: Poly) -> list[Gradient]:
+    """All ``Σ_i w_i d_i`` with ``d_i`` in the argument sets and ``w`` a local partial vertex
+    (constant weights ``local``) or the polynomial weights ``coeffs`` (products, powers)."""
+    out: dict[tuple, Gradient] = {}
+    weight_sets = [tuple(coeffs)] if coeffs is not None else local
+    for weights in weight_sets:
+        active = [i for i, w in enumerate(weights) if (not w.is_zero if isinstance(w, Poly) else w != 0)]
+        combos = [[]]
+        for i in active:
+            combos = [c + [g] for c in combos for g in arg_sets[i]]
+            if len(combos) > MAX_VERTICES:
+                raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
+        for combo in combos:
+            g = tuple(sum((combo[j][k] * weights[i] for j, i in enumerate(active)), zero) for k in range(n))
+            out.setdefault(_key(g), g)
+    if len(out) > MAX_VERTICES:
+        raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
+    return list(out.values())
 
 
 def _key(g: Gradient) -> tuple:
@@ -405,5 +423,5 @@ def derivative_at(program: Program, point: Sequence, rule: Rule | str = "pytorch
                         labels[id(node)] = b.label
                         break
     values = {k: (Poly.constant(n, v) if not isinstance(v, bool) else v) for k, v in exact.items()}
-    grads = backprop(order, values, labels, rule, program.inputs, program.outputs)
+    grads = backprop(order, values, labels, rule, program.inputs, program.outputs, shortcut=False)
     return [sorted({tuple(p.const_value for p in g) for g in gs}) for gs in grads]

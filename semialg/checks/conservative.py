@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from .. import numeric
 from ..dag import Program
 from ..errors import InputError
 from ..parse import parse
@@ -112,14 +111,16 @@ def _field_program(field_text, program: Program) -> Program | None:
 
 def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Sequence[str] = (), field=None,
           domain: str | None = None, timeout: float = 60.0,
-          progress: Callable[[str, int, float], None] | None = None) -> CheckResult:
+          progress: Callable[[str, int, float], None] | None = None, method: str = "algebra") -> CheckResult:
     """Decide whether ``rule`` (or a hand-written ``field``) is conservative for ``function``.
 
     ``function``: text or :class:`Program`; ``rule``: ``pytorch``, ``jax``,
     ``tensorflow`` or ``clarke`` (or a :class:`Rule`); ``overrides``: strings such
     as ``"relu'(0)=1"``; ``field``: text with one component per variable;
     ``domain``: a condition such as ``"x**2 + y**2 <= 4"``; ``timeout``: seconds per
-    solver query. Never raises on a mathematical outcome: the verdict says it.
+    solver query; ``method="smt"`` sends every projection query to z3 (for
+    benchmarking against exact linear algebra). Never raises on a mathematical
+    outcome: the verdict says it.
     """
     t0 = time.perf_counter()
     program = _as_program(function, variables)
@@ -150,7 +151,7 @@ def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Seq
     if strat is None:
         timings["check"] = time.perf_counter() - t2
         return CheckResult(UNKNOWN_V, lip.reason, program, rule_obj, None, (), None, None, timings)
-    reports, witness, unknowns = _projection_checks(strat, rule_obj, timeout_ms, progress)
+    reports, witness, unknowns = _projection_checks(strat, rule_obj, timeout_ms, progress, method)
     timings["check"] = time.perf_counter() - t2
     if witness is not None:
         reason = (f"on stratum {witness.stratum} ({', '.join(strat.strata[witness.stratum].condition_text())}), along the "
@@ -174,7 +175,7 @@ def _domain(domain, program: Program):
     return node
 
 
-def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progress):
+def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progress, method: str = "algebra"):
     n = strat.n
     reports: list[StratumReport] = []
     fields: dict[int, list] = {}
@@ -208,7 +209,7 @@ def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progr
                     grad = piece.gradient()
                     for v in vertices:
                         g = [vi - gi for vi, gi in zip(v, grad)]
-                        answer = projection_violation(s, g, timeout_ms)
+                        answer = projection_violation(s, g, timeout_ms, method)
                         if answer.status == NO:
                             w = _witness(strat, s, k, v, answer, kind, sid, timeout_ms)
                             if w is not None:
@@ -252,6 +253,7 @@ def _witness(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms) 
         return None
     value = tuple(vp.eval(pt) for vp in v)
     source = "the rule's own value" if kind == "own" else f"the closure of the graph (limit from stratum {source_id})"
+    from .. import numeric  # numpy is loaded only when a witness needs confirming
     confirmation = numeric.confirm_along_curve(strat.program, k, v, s, x, d)
     return Witness(s.id, k, x, d, df, fv, value, source, confirmation)
 

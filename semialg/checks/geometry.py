@@ -117,16 +117,18 @@ def all_vanish_on(stratum: Stratum, polys: Sequence[Poly], timeout_ms: int = 10_
     return Answer(UNKNOWN, reason=result.reason)
 
 
-def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 10_000) -> Answer:
+def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 10_000, method: str = "algebra") -> Answer:
     """Is ``P_{T_x S} g(x) = 0`` for every ``x`` in ``S``? (THEORY §4, step 2)
 
     ``no`` carries ``point`` and ``extra = direction``: a tangent direction ``d``
-    with ``<g(point), d> != 0``.
+    with ``<g(point), d> != 0``. ``method="smt"`` sends every stratum to z3 (the
+    naive baseline of ``benchmarks/check.py``); the default decides linear strata
+    by exact algebra on the affine hull.
     """
     n = len(stratum.sample)
     if stratum.dim == 0:
         return Answer(YES)
-    if stratum.rational and stratum.linear:
+    if method == "algebra" and stratum.rational and stratum.linear:
         basis = tangent_basis(stratum)
         projected = [sum((gi * b[i] for i, gi in enumerate(g)), Poly.constant(n, 0)) for b in basis]
         answer = all_vanish_on(stratum, projected, timeout_ms)
@@ -137,7 +139,7 @@ def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 
         direction = tuple(sum(wj * b[i] for wj, b in zip(w, basis)) for i in range(n))
         return Answer(NO, x, direction)
     rows = [p.gradient() for p in stratum.equalities]
-    if stratum.rational:
+    if method == "algebra" and stratum.rational:
         # try the sample first: the tangent space there is exact linear algebra
         at = [[q.eval(stratum.sample) for q in row] for row in rows]
         basis = nullspace(at, n) if at else [tuple(Fraction(int(i == j)) for j in range(n)) for i in range(n)]

@@ -25,7 +25,6 @@ from fractions import Fraction
 
 from .. import primitives
 from ..dag import Node, Program, walk_postorder
-from ..numeric import exact_value
 from ..stratify import Options, Stratification, stratify
 from .geometry import NO, UNKNOWN, all_vanish_on, in_closure_at
 
@@ -127,6 +126,7 @@ def _confirm(program, strat, s, c, point, replaced, timeout_ms) -> Jump | None:
     if value == limit:
         return None
     if replaced:
+        from ..numeric import exact_value
         helper = Program(program.inputs, tuple(arg for _, arg in replaced))
         args = exact_value(helper, point)
         for (node, _), a in zip(replaced, args):
