@@ -41,7 +41,8 @@ NOT_SEMIALGEBRAIC = {
     "softmax": "it is transcendental (not semialgebraic)", "atan": "it is transcendental (not semialgebraic)",
     "asin": "it is transcendental (not semialgebraic)", "acos": "it is transcendental (not semialgebraic)",
     "sinh": "it is transcendental (not semialgebraic)", "cosh": "it is transcendental (not semialgebraic)",
-    "pow": "write a**k with a constant integer k", "mod": "it is not continuous and not supported", "ceil": "use -floor(-a)",
+    "pow": "powers are written a**k with a constant integer k", "mod": "it is not continuous and not supported",
+    "ceil": "it is not a primitive; write -floor(-a)",
 }
 NAMED_CONSTANTS = {"pi": "pi is transcendental", "e": "e is transcendental (write the variable under another name if you meant one)",
                    "E": "E is transcendental", "nan": "nan is not a real number"}
@@ -186,6 +187,11 @@ class _Parser:
                 self.fail_at("a negative power{where} is not supported, because it divides by a non-constant", node.right,
                              UnsupportedError)
             return power(base, int(k))
+        if isinstance(op, (ast.BitOr, ast.BitAnd)):
+            word = "or" if isinstance(op, ast.BitOr) else "and"
+            symbol = "|" if word == "or" else "&"
+            self.fail_at(f"operator '{symbol}'{{where}} is not supported in text; combine conditions with '{word}', "
+                         f"e.g. where(x > 0 {word} y > 0, x, 0)", node, UnsupportedError)
         left, right = self.numeric(node.left), self.numeric(node.right)
         if isinstance(op, ast.Add):
             return add(left, right)
@@ -350,7 +356,11 @@ def parse(text: str, variables: Sequence[str] | str | None = None) -> Program:
             raise InputError("a variable is listed twice in the variables")
     if not isinstance(text, str):
         raise InputError(f"expected the expression as text, got {type(text).__name__}")
-    return _Parser(text, variables).parse()
+    try:
+        return _Parser(text, variables).parse()
+    except RecursionError:  # ast.parse and the translation recurse on very long chains (x+1+1+...)
+        raise ParseError("the expression is nested too deeply for the text parser; build deep programs "
+                         "with the Python API (semialg.builder)", text=text) from None
 
 
 def parse_point(text: str, variables: Sequence[str]) -> tuple[Fraction, ...]:
@@ -364,6 +374,8 @@ def parse_point(text: str, variables: Sequence[str]) -> tuple[Fraction, ...]:
         if "=" not in part:
             raise InputError(f"'{part.strip()}' in the point is not of the form name=value (e.g. x=1/2,y=0)")
         name, value = (s.strip() for s in part.split("=", 1))
+        if name in values:
+            raise InputError(f"'{name}' is given twice in the point")
         if name not in variables:
             raise InputError(f"'{name}' in the point is not a variable; the variables are {', '.join(variables)}"
                              + _suggest(name, list(variables)))
