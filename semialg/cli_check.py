@@ -67,7 +67,7 @@ def field_at_sample(stratum, vertices_per_output) -> list:
     return [[list(r) for r in combo] for combo in itertools.islice(itertools.product(*rows), 256)]
 
 
-def result_json(result: CheckResult) -> dict:
+def result_json(result: CheckResult, critical: dict | None = None) -> dict:
     out = report.header("check", result.function, list(result.program.inputs))
     out.update({"rule": result.rule.name, "verdict": result.verdict, "reason": result.reason})
     names = list(result.program.inputs)
@@ -79,8 +79,16 @@ def result_json(result: CheckResult) -> dict:
         entry["piece"] = [p.to_str(names) for p in s.piece]
         entry["field"] = field_at_sample(s, rep.field)
         entry["status"] = rep.status
+        if critical is not None:
+            from .cli_critical import clarke_json
+            entry["clarke"] = clarke_json(critical["clarke"][s.id])
         strata.append(entry)
     out["strata"] = strata
+    out["artificial_critical"] = out["spurious"] = None   # null: no Clarke sets (not Lipschitz, or not computed)
+    if critical is not None:
+        from .cli_critical import sets_json
+        sets = sets_json(critical)
+        out["artificial_critical"], out["spurious"] = sets["artificial_critical"], sets["spurious"]
     w = result.witness
     out["witness"] = None
     if w is not None:
@@ -96,16 +104,19 @@ def result_json(result: CheckResult) -> dict:
         out["witness"] = {"kind": "jump", "stratum": j.stratum, "neighbour": j.neighbour, "point": exact_list(j.point),
                           "value": exact_list(j.value), "limit": exact_list(j.limit)}
     out["timings"] = {k: round(v, 6) for k, v in result.timings.items()}
+    if critical is not None:
+        out["timings"]["critical"] = round(critical["seconds"], 6)
     return out
 
 
-def result_text(result: CheckResult) -> str:
+def result_text(result: CheckResult, critical: dict | None = None) -> str:
     lines = [f"{result.function}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
              f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
     names = list(result.program.inputs)
     if result.strata:
         lines.append("")
-        lines.append(f"{'id':>4} {'dim':>3}  {'conditions':<34} {'sample':<16} {'piece':<20} field at sample")
+        lines.append(f"{'id':>4} {'dim':>3}  {'conditions':<34} {'sample':<16} {'piece':<20} field at sample"
+                     + ("   [Clarke at sample]" if critical is not None else ""))
         for rep in result.strata[:MAX_ROWS]:
             s = rep.stratum
             cond = ", ".join(s.condition_text())
@@ -114,6 +125,9 @@ def result_text(result: CheckResult) -> str:
             field = field_at_sample(s, rep.field)
             field_text = " | ".join("(" + ", ".join(v if isinstance(v, str) else str(v) for v in vert) + ")" for vert in field)
             mark = {"no": "  <- fails", "unknown": "  <- unknown"}.get(rep.status, "")
+            if critical is not None:
+                from .cli_critical import hull_text
+                field_text += f"   [{hull_text(critical['clarke'][s.id].vertices)}]"
             lines.append(f"{s.id:>4} {str(s.dim):>3}  {cond:<34} {sample:<16} {piece:<20} {field_text}{mark}")
         if len(result.strata) > MAX_ROWS:
             lines.append(f"  ... {len(result.strata) - MAX_ROWS} more strata (--json lists all)")
@@ -131,7 +145,10 @@ def result_text(result: CheckResult) -> str:
         j = result.jump
         lines += ["", f"jump (exact): at ({', '.join(exact_list(j.point))}) in stratum {j.stratum} the value is "
                       f"{', '.join(exact_list(j.value))}; the limit from stratum {j.neighbour} is {', '.join(exact_list(j.limit))}"]
-    t = result.timings
+    if critical is not None:
+        from .cli_critical import sets_text
+        lines += [""] + sets_text(critical, include_critical=False)
+    t = dict(result.timings, **({"critical": critical["seconds"]} if critical is not None else {}))
     lines.append("")
     lines.append("time: " + ", ".join(f"{k} {v:.3f} s" for k, v in t.items()))
     return "\n".join(lines)
@@ -140,6 +157,8 @@ def result_text(result: CheckResult) -> str:
 def setup_check(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     add_rule_arguments(parser)
+    parser.add_argument("--plot", metavar="FILE.png", default=None,
+                        help="draw the function, field and Clarke sets (1-D) or strata and field (2-D); needs matplotlib")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -148,7 +167,12 @@ def run_check(args: argparse.Namespace) -> int:
                    domain=args.domain, timeout=args.timeout, progress=progress_printer("check"))
     if result.timings.get("stratify", 0) + result.timings.get("check", 0) >= 1.0:
         sys.stderr.write("\n")
-    emit(report.dump_json(result_json(result)) if args.json else result_text(result))
+    from .checks.critical import for_check
+    critical = for_check(result, args.timeout)
+    if args.plot:
+        from .plot import write_plot
+        write_plot(result, args.plot, critical, "check")
+    emit(report.dump_json(result_json(result, critical)) if args.json else result_text(result, critical))
     return result.exit_code
 
 

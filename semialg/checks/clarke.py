@@ -1,0 +1,393 @@
+"""Exact Clarke Jacobians at a point and on every stratum (THEORY §5).
+
+For a continuous piecewise-polynomial ``f`` (Scholtes, Prop. 4.3.1)
+``Jac^c f(x) = conv{Jac f_C(x) : C full-dimensional, x ∈ closure(C)}``. The
+polytope is computed from the *pieces*, never through the chain rule (Clarke
+calculus fails: ``relu(x) - relu(-x)`` is ``x``, whose Clarke set is ``{1}``,
+not ``[0, 2]``), and reduced to its extreme points by exact LPs
+(:func:`semialg.smt.convex_query`, linear real arithmetic over the rationals).
+
+A vertex is a Jacobian: a tuple of ``m`` rows (outputs) of ``n`` Fractions
+(inputs); for a scalar function, ``vertex[0]`` is the gradient.
+
+>>> r = clarke_at("abs(x) + abs(y)", [0, 0])
+>>> sorted(tuple(str(v) for v in vx[0]) for vx in r.vertices)
+[('-1', '-1'), ('-1', '1'), ('1', '-1'), ('1', '1')]
+>>> r.contains_zero, r.contains(((Fraction(1, 2), Fraction(-1)),))
+(True, True)
+>>> clarke_at("relu(x) - relu(-x)", [0]).vertices
+(((Fraction(1, 1),),),)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+from .. import smt
+from ..dag import Program
+from ..errors import InputError, SemialgError
+from ..parse import parse
+from ..poly import Poly, rank
+from ..stratify import Options, Stratification, Stratum, _point_sympy, exact_sign, stratify
+from .geometry import in_closure_at
+from .lipschitz import NOT_LIPSCHITZ, UNDECIDED, Jump, lipschitz
+
+Matrix = tuple[tuple[Fraction, ...], ...]
+PolyMatrix = tuple[tuple[Poly, ...], ...]
+
+
+class NotLipschitzError(SemialgError):
+    """The function jumps, so the Clarke formula of THEORY §5 does not apply; ``jump`` is the exact witness."""
+
+    def __init__(self, message: str, jump: Jump):
+        super().__init__(message)
+        self.jump = jump
+
+
+class UndecidedError(SemialgError):
+    """A solver query needed for the answer was undecided (timeout, nonlinear case); the message says which."""
+
+
+@dataclass(frozen=True)
+class ClarkeResult:
+    """The Clarke Jacobian of ``program`` at ``point``: the convex hull of ``vertices``.
+
+    Invariant: ``vertices`` are the extreme points (no duplicates, none inside the
+    hull of the others), sorted; each is ``m`` rows of ``n`` exact Fractions.
+    ``stratum`` contains the point; ``cells`` are the ids of the full-dimensional
+    strata whose closure contains it (whose Jacobians generate the hull).
+    """
+
+    vertices: tuple[Matrix, ...]
+    stratum: Stratum
+    cells: tuple[int, ...]
+    point: tuple[Fraction, ...]
+    program: Program
+    stratification: Stratification
+
+    @property
+    def n(self) -> int:
+        return self.program.n_inputs
+
+    @property
+    def m(self) -> int:
+        return self.program.n_outputs
+
+    def contains(self, matrix) -> bool:
+        """Exact membership of a Jacobian (``m`` rows of ``n`` numbers; for a scalar
+        function a flat gradient of ``n`` numbers is accepted too) in the hull.
+
+        >>> r = clarke_at("relu(x)", [0])
+        >>> r.contains([Fraction(1, 3)]), r.contains([2]), r.contains([[1]])
+        (True, False, True)
+        """
+        flat = _flatten_input(matrix, self.m, self.n)
+        return in_hull(flat, [_flat(v) for v in self.vertices])
+
+    @property
+    def contains_zero(self) -> bool:
+        """Is the zero Jacobian in the hull (``x`` is Clarke critical, for a scalar function)?"""
+        return self.contains(tuple((Fraction(0),) * self.n for _ in range(self.m)))
+
+    @property
+    def gradients(self) -> tuple[tuple[Fraction, ...], ...]:
+        """For a scalar function: the vertices as gradient vectors."""
+        if self.m != 1:
+            raise InputError("gradients is for scalar functions; use vertices (Jacobians) for vector outputs")
+        return tuple(v[0] for v in self.vertices)
+
+    def to_json(self) -> list:
+        """The vertices as exact strings: gradients for a scalar function, Jacobians (rows) otherwise."""
+        return vertices_json(self.vertices)
+
+
+# --------------------------------------------------------------------------- exact hulls
+def _flat(matrix) -> tuple:
+    return tuple(v for row in matrix for v in row)
+
+
+def _flatten_input(matrix, m: int, n: int) -> tuple[Fraction, ...]:
+    try:
+        rows = [list(r) for r in matrix] if matrix and isinstance(matrix[0], (list, tuple)) else [list(matrix)]
+        values = [[Fraction(v) for v in r] for r in rows]
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise InputError(f"expected a {m}x{n} Jacobian of exact numbers, got {matrix!r}") from None
+    if len(values) != m or any(len(r) != n for r in values):
+        raise InputError(f"expected a Jacobian with {m} row(s) of {n} number(s), got {matrix!r}")
+    return tuple(v for r in values for v in r)
+
+
+def _const(vec: Sequence) -> tuple[Poly, ...]:
+    return tuple(Poly.constant(0, v) for v in vec)
+
+
+def _dot(a, b) -> Fraction:
+    return sum((x * y for x, y in zip(a, b)), Fraction(0))
+
+
+def _directions(point, vertices) -> list:
+    """Cheap candidate functionals for exact certificates: the axes and ``point - centroid``."""
+    d = len(point)
+    k = len(vertices)
+    centroid = tuple(sum(v[i] for v in vertices) / k for i in range(d))
+    dirs = [tuple(point[i] - centroid[i] for i in range(d))]
+    for i in range(d):
+        e = tuple(Fraction(int(i == j)) for j in range(d))
+        dirs += [e, tuple(-c for c in e)]
+    return [u for u in dirs if any(u)]
+
+
+def in_hull(point: Sequence[Fraction], vertices: Sequence[Sequence[Fraction]], timeout_ms: int = 60_000) -> bool:
+    """Exact membership of a rational point in the convex hull of rational points (an exact LP).
+
+    Exact shortcuts first (a vertex; a separating functional among the axes and
+    ``point - centroid``; a segment), then the LP of :func:`semialg.smt.convex_query`.
+
+    >>> in_hull((Fraction(0), Fraction(0)), [(1, 0), (-1, 1), (-1, -1)])
+    True
+    >>> in_hull((1, 1), [(1, 0), (-1, 1), (-1, -1)])
+    False
+    """
+    point = tuple(Fraction(v) for v in point)
+    vertices = [tuple(Fraction(v) for v in vx) for vx in vertices]
+    if not vertices:
+        return False
+    if point in vertices:
+        return True
+    if len(vertices) == 1:
+        return False
+    if len(point) == 1:
+        return min(v[0] for v in vertices) <= point[0] <= max(v[0] for v in vertices)
+    for u in _directions(point, vertices):
+        if _dot(u, point) > max(_dot(u, v) for v in vertices):
+            return False  # a separating hyperplane: an exact certificate
+    if len(vertices) == 2:
+        a, b = vertices
+        d = tuple(y - x for x, y in zip(a, b))
+        t = _dot(tuple(p - x for p, x in zip(point, a)), d) / _dot(d, d)
+        return 0 <= t <= 1 and all(x + t * di == p for x, di, p in zip(a, d, point))
+    r = smt.convex_query([], 0, members=[(_const(point), [_const(v) for v in vertices])], timeout_ms=timeout_ms)
+    if r.status == smt.UNKNOWN:
+        raise UndecidedError(f"an exact LP was undecided ({r.reason})")
+    return r.status == smt.SAT
+
+
+def extreme_points(points: Sequence[Sequence[Fraction]]) -> list[tuple[Fraction, ...]]:
+    """The extreme points of the convex hull of finitely many rational points, sorted (exact).
+
+    A point that is the unique maximiser of a linear functional is extreme (checked
+    exactly for the axes and ``p - centroid``); the others are decided by an LP each.
+
+    >>> extreme_points([(0, 0), (2, 0), (0, 2), (1, 1), (Fraction(1, 2), Fraction(1, 2)), (0, 0)])
+    [(Fraction(0, 1), Fraction(0, 1)), (Fraction(0, 1), Fraction(2, 1)), (Fraction(2, 1), Fraction(0, 1))]
+    """
+    pts = sorted(set(tuple(Fraction(v) for v in p) for p in points))
+    if len(pts) <= 2:
+        return pts
+    if len(pts[0]) == 1:
+        return [pts[0], pts[-1]]
+    base = pts[0]
+    if len(pts) <= len(base) + 1 and rank([[a - b for a, b in zip(p, base)] for p in pts[1:]]) == len(pts) - 1:
+        return pts  # affinely independent: a simplex, every point is a vertex
+    out = []
+    for i, p in enumerate(pts):
+        others = pts[:i] + pts[i + 1:]
+        if any(_dot(u, p) > max(_dot(u, v) for v in others) for u in _directions(p, pts)):
+            out.append(p)
+        elif not in_hull(p, others):
+            out.append(p)
+    return out
+
+
+def _reshape(flat: Sequence, m: int, n: int) -> Matrix:
+    return tuple(tuple(flat[k * n:(k + 1) * n]) for k in range(m))
+
+
+def vertices_json(vertices: Sequence) -> list:
+    """Vertices as exact strings: ``[["1", "0"], ...]`` for scalar functions, ``[[[row], ...], ...]`` otherwise."""
+    from ..rules import fmt_exact
+    if vertices and len(vertices[0]) == 1:
+        return [[fmt_exact(v) for v in vx[0]] for vx in vertices]
+    return [[[fmt_exact(v) for v in row] for row in vx] for vx in vertices]
+
+
+# --------------------------------------------------------------------------- per stratum
+def piece_jacobian(stratum: Stratum) -> PolyMatrix:
+    """The polynomial Jacobian of the stratum's piece: ``m`` rows of ``n`` polynomials."""
+    return tuple(p.gradient() for p in stratum.piece)
+
+
+def _poly_key(jac: PolyMatrix) -> tuple:
+    return tuple(frozenset(p.terms.items()) for row in jac for p in row)
+
+
+@dataclass(frozen=True)
+class StratumClarke:
+    """The Clarke Jacobian on a stratum: ``generators`` (polynomial Jacobians of the
+    full-dimensional neighbours ``cells``, deduplicated) and ``vertices``, its extreme
+    points at the stratum's sample (exact; sympy algebraic numbers at an algebraic sample)."""
+
+    stratum: Stratum
+    cells: tuple[int, ...]
+    generators: tuple[PolyMatrix, ...]
+    vertices: tuple
+    reason: str = ""
+
+    def at(self, point: Sequence) -> tuple[Matrix, ...]:
+        """The extreme points of the hull at a rational point of the stratum (exact)."""
+        point = tuple(Fraction(v) for v in point)
+        values = [_flat(tuple(tuple(p.eval(point) for p in row) for row in g)) for g in self.generators]
+        m = len(self.stratum.piece)
+        return tuple(_reshape(v, m, len(point)) for v in extreme_points(values))
+
+
+def clarke_generators(strat: Stratification, stratum: Stratum) -> tuple[tuple[int, ...], tuple[PolyMatrix, ...]]:
+    """Ids of the full-dimensional strata whose closure contains ``stratum`` (itself if it is
+    full-dimensional), and their distinct polynomial Jacobians.
+
+    >>> from semialg.parse import parse
+    >>> s = stratify(parse("relu(x)"))
+    >>> cells, gens = clarke_generators(s, s.strata[1])
+    >>> cells, [str(g[0][0]) for g in gens]
+    ((0, 2), ['Poly(0)', 'Poly(1)'])
+    """
+    n = strat.n
+    ids = ([stratum.id] if stratum.dim == n else []) + [c for c in strat.above[stratum.id] if strat.strata[c].dim == n]
+    gens: dict[tuple, PolyMatrix] = {}
+    for c in ids:
+        jac = piece_jacobian(strat.strata[c])
+        gens.setdefault(_poly_key(jac), jac)
+    return tuple(ids), tuple(gens.values())
+
+
+def clarke_on_stratum(strat: Stratification, stratum: Stratum, timeout_ms: int = 60_000) -> StratumClarke:
+    """The Clarke Jacobian on ``stratum``: its generators and its vertices at the sample.
+
+    >>> from semialg.parse import parse
+    >>> s = stratify(parse("max(x, y, -x - y)"))
+    >>> origin = [t for t in s.strata if t.dim == 0][0]
+    >>> c = clarke_on_stratum(s, origin)
+    >>> len(c.vertices), in_hull((0, 0), [vx[0] for vx in c.vertices])
+    (3, True)
+    """
+    cells, gens = clarke_generators(strat, stratum)
+    m, n = len(stratum.piece), strat.n
+    if not gens:
+        return StratumClarke(stratum, cells, gens, (), "no full-dimensional cell contains this stratum in its closure")
+    vertices, reason = hull_vertices_at([_flat(g) for g in gens], stratum.sample, m, n, timeout_ms)
+    return StratumClarke(stratum, cells, gens, vertices, reason)
+
+
+def hull_vertices_at(generators: Sequence[Sequence[Poly]], point: Sequence, m: int, n: int,
+                     timeout_ms: int = 60_000) -> tuple[tuple, str]:
+    """Extreme points of ``conv{g(point)}`` for flat polynomial vectors ``g`` (``m*n`` entries),
+    reshaped to ``m x n``; ``point`` rational (exact LPs) or algebraic (sympy numbers, pinned
+    LPs). Returns ``(vertices, reason)``; ``reason`` is nonempty when an LP was undecided
+    (the undecided points are kept, so the hull is still right)."""
+    if all(isinstance(v, (Fraction, int)) for v in point):
+        pt = tuple(Fraction(v) for v in point)
+        values = [tuple(p.eval(pt) for p in g) for g in generators]
+        return tuple(_reshape(v, m, n) for v in extreme_points(values)), ""
+    sym = _point_sympy(point)
+    values, kept = [], []
+    for flat in generators:
+        val = tuple(p.eval(sym) for p in flat)
+        if any(all(exact_sign(a - b) == 0 for a, b in zip(val, other)) for other in values):
+            continue
+        values.append(val)
+        kept.append(tuple(flat))
+    out, reason = [], ""
+    for i, flat in enumerate(kept):
+        others = kept[:i] + kept[i + 1:]
+        r = smt.convex_query([], n, members=[(flat, others)], at=point, timeout_ms=timeout_ms) if others else None
+        if r is None or r.status != smt.SAT:
+            out.append(values[i])
+        if r is not None and r.status == smt.UNKNOWN:
+            reason = f"extreme points at an algebraic point undecided ({r.reason}); redundant points may be listed"
+    return tuple(_reshape(v, m, n) for v in out), reason
+
+
+# --------------------------------------------------------------------------- at a point
+def _as_point(program: Program, point) -> tuple[Fraction, ...]:
+    n = program.n_inputs
+    if isinstance(point, str):
+        from ..parse import parse_point
+        return parse_point(point, program.inputs)
+    try:
+        coords = list(point)
+    except TypeError:
+        raise InputError(f"the point must be a sequence of {n} exact numbers, got {point!r}") from None
+    if len(coords) != n:
+        raise InputError(f"the point has {len(coords)} coordinate{'s' if len(coords) != 1 else ''}; the function has "
+                         f"{n} variable{'s' if n != 1 else ''} ({', '.join(program.inputs)})")
+    out = []
+    for name, v in zip(program.inputs, coords):
+        try:
+            if isinstance(v, float):
+                v = repr(v)  # 0.1 means 1/10, not the nearest double
+            out.append(Fraction(v))
+        except (TypeError, ValueError, ZeroDivisionError):
+            raise InputError(f"value {v!r} for {name} is not an exact rational such as 1/2, -3 or 0.25") from None
+    return tuple(out)
+
+
+def require_lipschitz(program: Program, strat: Stratification | None, timeout_ms: int) -> None:
+    """Raise :class:`NotLipschitzError` (with the jump) or :class:`UndecidedError` unless ``program`` is continuous."""
+    from ..rules import fmt_exact
+    lip = lipschitz(program, strat, timeout_ms)
+    if lip.status == NOT_LIPSCHITZ:
+        j = lip.witness
+        fmt = lambda p: "(" + ", ".join(fmt_exact(v) for v in p) + ")"
+        raise NotLipschitzError(f"the function is not locally Lipschitz, so it has no Clarke Jacobian formula: it jumps "
+                                f"at {fmt(j.point)}, where its value is {fmt(j.value)} but its limit from stratum "
+                                f"{j.neighbour} is {fmt(j.limit)}", j)
+    if lip.status == UNDECIDED:
+        raise UndecidedError(f"could not decide whether the function is locally Lipschitz: {lip.reason}")
+
+
+def clarke_at(program, point, *, stratification: Stratification | None = None, timeout: float = 60.0,
+              variables=None, domain: str | None = None, check_lipschitz: bool = True) -> ClarkeResult:
+    """The exact Clarke Jacobian of ``program`` at a rational ``point`` (coordinates in the
+    order of ``program.inputs``; Fractions, ints, strings such as ``"1/2"``).
+
+    ``program``: a :class:`Program` or text. ``stratification``: reuse one already
+    computed for this program (many points). ``domain``: a condition such as
+    ``"x**2 + y**2 <= 4"`` (a point outside it is an input error). ``check_lipschitz=False``
+    skips the continuity check (for callers that already ran it on this program). Raises :class:`NotLipschitzError` if the
+    function jumps, :class:`UndecidedError` if a solver query was undecided,
+    :class:`~semialg.errors.InputError` for a malformed point.
+
+    >>> r = clarke_at("max(x, y, -x - y)", [0, 0])
+    >>> len(r.vertices), r.contains_zero, r.stratum.dim, len(r.cells)
+    (3, True, 0, 3)
+    >>> [[[str(v) for v in row] for row in vx] for vx in clarke_at("max(x, y), min(x, y)", [1, 1]).vertices]
+    [[['0', '1'], ['1', '0']], [['1', '0'], ['0', '1']]]
+    """
+    if not isinstance(program, Program):
+        program = parse(program, variables)
+    pt = _as_point(program, point)
+    timeout_ms = int(timeout * 1000)
+    if stratification is None:
+        from .conservative import _domain
+        stratification = stratify(program, Options(timeout_ms=timeout_ms, domain=_domain(domain, program)))
+    strat = stratification
+    if check_lipschitz:
+        require_lipschitz(program, strat, timeout_ms)
+    stratum = strat.locate(pt)
+    m, n = program.n_outputs, program.n_inputs
+    if stratum.dim == n:
+        cells = [stratum.id]
+    else:
+        cells = []
+        for c in strat.full_dimensional():
+            inside = in_closure_at(pt, c, timeout_ms)
+            if inside is None:
+                raise UndecidedError(f"whether {pt} lies in the closure of stratum {c.id} was undecided")
+            if inside:
+                cells.append(c.id)
+    if not cells:
+        raise UndecidedError("no full-dimensional cell contains the point in its closure (is the domain thin here?)")
+    values = [_flat(tuple(tuple(p.eval(pt) for p in row) for row in piece_jacobian(strat.strata[c]))) for c in cells]
+    vertices = tuple(_reshape(v, m, n) for v in extreme_points(values))
+    return ClarkeResult(vertices, stratum, tuple(sorted(cells)), pt, program, strat)
