@@ -1,0 +1,128 @@
+"""The Lorenz field is not a gradient: semialg refutes it against its only possible potential, and its circulation around the unit square is 18 ≠ 0.
+
+Claim (seed 000 "Pathological examples: lorenz attractor", seed 001
+"Pathological Examples - Lorenz Attractor", seed 004 "Optimizing a quadratic
+two ways"; seed 002 "An operator-free approach: the zero circulation idea").
+For ``L(x, y, z) = (10(y - x), x(28 - z) - y, xy - 8/3 z)``, the implicit
+formulation ``max uᵀz s.t. z ∈ argmin ||s - L(u)||⁴`` differentiated with a
+pseudo-inverse (whose implicit Jacobian is 0) makes "gradient ascent" follow
+``u' = L(u)``: the Lorenz flow, which never converges. No function has ``L`` as
+its gradient (or as a conservative field): a conservative field has zero
+circulation around every loop (Poincaré), and ``L`` does not.
+
+Checked exactly: if ``L`` were ``∇f`` then ``f(u) = f(0) + ∫₀¹ <L(tu), u> dt``; that
+candidate is ``f = -5x² + 19xy - y²/2 - 4/3 z²`` (computed with sympy), and
+``check(f, field=L)`` answers not_conservative with an exact witness (while
+``∇f`` itself passes); the circulation of ``L`` around the unit square of the
+plane ``z = 0`` is computed as a sum of exact polynomial line integrals:
+``18`` (= ∬ curl(L)·e_z dA, Stokes, also exact). The ascent trajectory is
+numeric (float64 Euler steps).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy
+from _common import fmt, fmt_vec, header, pyplot, save, say
+
+from semialg.checks.conservative import check
+
+X, Y, Z, T = sympy.symbols("x y z t")
+L = (10 * (Y - X), X * (28 - Z) - Y, X * Y - sympy.Rational(8, 3) * Z)
+SQUARE = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0)]
+TRIANGLE = [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
+
+
+def circulation(loop) -> Fraction:
+    """∮ <L, dγ> around a closed polygon (exact: each side is a polynomial integral in t)."""
+    total = sympy.Integer(0)
+    for a, b in zip(loop, loop[1:] + loop[:1]):
+        point = {v: sympy.Rational(p) + T * (sympy.Rational(q) - sympy.Rational(p)) for v, p, q in zip((X, Y, Z), a, b)}
+        velocity = [sympy.Rational(q) - sympy.Rational(p) for p, q in zip(a, b)]
+        integrand = sum(comp.subs(point) * v for comp, v in zip(L, velocity))
+        total += sympy.integrate(sympy.expand(integrand), (T, 0, 1))
+    return Fraction(int(total.p), int(total.q))
+
+
+def main(plot_dir=None) -> dict:
+    """Refute L as a gradient exactly (semialg check and circulation); draw the field and the ascent."""
+    header("the Lorenz field is not a gradient")
+    potential = sympy.integrate(sum(comp.subs({X: T * X, Y: T * Y, Z: T * Z}, simultaneous=True) * v
+                                    for comp, v in zip(L, (X, Y, Z))), (T, 0, 1))
+    potential = sympy.expand(potential)
+    assert sympy.simplify(potential - (-5 * X**2 + 19 * X * Y - Y**2 / 2 - sympy.Rational(4, 3) * Z**2)) == 0
+    f_text = str(potential)
+    field_text = ", ".join(str(c) for c in L)
+    result = check(f_text, variables=["x", "y", "z"], field=field_text)
+    assert result.verdict == "not_conservative" and result.exit_code == 1
+    w = result.witness
+    assert w.derivative_along_curve != w.field_along_curve and w.numeric["confirmed"]
+    grad_text = ", ".join(str(sympy.diff(potential, v)) for v in (X, Y, Z))
+    assert check(f_text, variables=["x", "y", "z"], field=grad_text).verdict == "conservative"
+    print(f"  candidate potential f = {f_text}")
+    print(f"  check(f, field=L): {result.verdict}: {result.reason}")
+    square, triangle = circulation(SQUARE), circulation(TRIANGLE)
+    curl = (sympy.diff(L[2], Y) - sympy.diff(L[1], Z), sympy.diff(L[0], Z) - sympy.diff(L[2], X),
+            sympy.diff(L[1], X) - sympy.diff(L[0], Y))
+    stokes = sympy.integrate(sympy.integrate(curl[2].subs(Z, 0), (X, 0, 1)), (Y, 0, 1))
+    assert square == 18 == stokes and triangle != 0
+    print(f"  curl L = ({', '.join(str(c) for c in curl)}) ≠ 0")
+    print(f"  circulation around the unit square in z = 0: {fmt(square)} (Stokes: {stokes}); "
+          f"around the triangle e1 -> e2 -> e3: {fmt(triangle)}")
+    traj = _ascent()
+    assert np.all(np.isfinite(traj)) and np.ptp(traj[len(traj) // 2:, 0]) > 20  # keeps wandering: the attractor
+    say("""
+        A conservative field (in particular a gradient) has zero circulation around every loop; the
+        Lorenz field circulates 18 around the unit square, so it is the derivative of no function.
+        "Gradient ascent" with it is the Lorenz flow: it wanders on the strange attractor forever.
+        """)
+    return {"claim": "L is not conservative for any f: check refutes the only candidate; circulation 18 ≠ 0",
+            "potential": f_text, "witness": (w.point, w.direction, w.derivative_along_curve, w.field_along_curve),
+            "circulation": square, "pictures": [_plot(traj, square, w, plot_dir)]}
+
+
+def _ascent(steps: int = 6000, h: float = 0.005) -> np.ndarray:
+    """u_{k+1} = u_k + h L(u_k) (float64): the ascent "with the implicit gradient" of the seeds."""
+    u = np.array([1.0, 1.0, 1.0])
+    out = np.empty((steps, 3))
+    for k in range(steps):
+        x, y, z = u
+        u = u + h * np.array([10 * (y - x), x * (28 - z) - y, x * y - 8 / 3 * z])
+        out[k] = u
+    return out
+
+
+def _plot(traj, square, w, plot_dir) -> str:
+    plt = pyplot()
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12.5, 5.2))
+    gx, gy = np.meshgrid(np.linspace(-1, 2, 16), np.linspace(-1, 2, 16))
+    u, v = 10 * (gy - gx), gx * 28 - gy
+    norm = np.hypot(u, v) + 1e-12
+    ax0.quiver(gx, gy, u / norm, v / norm, norm, cmap="viridis", angles="xy", scale=22, width=0.004)
+    sq = np.array(SQUARE + SQUARE[:1], dtype=float)
+    ax0.plot(sq[:, 0], sq[:, 1], color="#d62728", lw=2.5, label=f"loop: unit square, ∮ L·dγ = {fmt(square)}")
+    for a, b in zip(SQUARE, SQUARE[1:] + SQUARE[:1]):
+        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        ax0.annotate("", xy=(mid[0] + (b[0] - a[0]) * 0.1, mid[1] + (b[1] - a[1]) * 0.1), xytext=mid,
+                     arrowprops=dict(arrowstyle="-|>", color="#d62728", lw=2))
+    ax0.set_aspect("equal")
+    ax0.set_xlabel("x")
+    ax0.set_ylabel("y")
+    ax0.set_title("Lorenz field in the plane z = 0 (directions; colour = length)")
+    ax0.legend(loc="upper left", fontsize=9, framealpha=0.95)
+    ax1.plot(traj[:, 0], traj[:, 2], color="#1f5fbf", lw=0.4)
+    ax1.plot(traj[:1, 0], traj[:1, 2], "s", color="black", ms=6, label="start (1, 1, 1)")
+    ax1.set_xlabel("x")
+    ax1.set_ylabel("z")
+    ax1.set_title("ascent along L (float64 Euler, h = 0.005): never converges")
+    ax1.legend(loc="upper left", fontsize=9)
+    ax1.grid(alpha=0.3)
+    fig.suptitle(f"semialg check(f, field=L): not conservative; witness at {fmt_vec(w.point)} along {fmt_vec(w.direction)}: "
+                 f"d/dt f = {fmt(w.derivative_along_curve)} but <L, γ'> = {fmt(w.field_along_curve)}", fontsize=10)
+    fig.tight_layout()
+    return save(fig, plot_dir, "lorenz_not_gradient")
+
+
+if __name__ == "__main__":
+    main()
