@@ -17,8 +17,8 @@ identically once they pass, and ``P_{T S} ∇f_C = ∇(f_C|_S) = ∇(f_S|_S)`` b
 >>> r.verdict, r.exit_code
 ('conservative', 0)
 >>> w = check("abs(x)", field="where(x > 0, 1, 1)").witness
->>> w.derivative_along_curve, w.field_along_curve
-(Fraction(-1, 1), Fraction(1, 1))
+>>> w.direction, w.derivative_along_curve, w.field_along_curve
+((Fraction(1, 1),), Fraction(-1, 1), Fraction(1, 1))
 """
 from __future__ import annotations
 

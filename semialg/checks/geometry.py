@@ -40,6 +40,19 @@ class Answer:
     reason: str = ""
 
 
+def primitive_vector(v: Sequence[Fraction]) -> tuple[Fraction, ...]:
+    """The positive multiple of a rational vector with coprime integer entries.
+
+    >>> primitive_vector((Fraction(2), Fraction(4, 3)))
+    (Fraction(3, 1), Fraction(2, 1))
+    """
+    from math import gcd, lcm
+    den = lcm(*[Fraction(x).denominator for x in v]) if v else 1
+    ints = [int(Fraction(x) * den) for x in v]
+    g = gcd(*ints) if any(ints) else 1
+    return tuple(Fraction(i // g) for i in ints)
+
+
 def tangent_basis(stratum: Stratum) -> list[tuple[Fraction, ...]]:
     """A basis of the tangent space of a linear stratum (exact)."""
     n = len(stratum.sample)
@@ -137,7 +150,7 @@ def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 
         x = answer.point
         w = [p.eval(x) for p in projected]
         direction = tuple(sum(wj * b[i] for wj, b in zip(w, basis)) for i in range(n))
-        return Answer(NO, x, direction)
+        return Answer(NO, x, primitive_vector(direction))
     rows = [p.gradient() for p in stratum.equalities]
     if method == "algebra" and stratum.rational:
         # try the sample first: the tangent space there is exact linear algebra
@@ -146,7 +159,7 @@ def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 
         w = [sum((gi.eval(stratum.sample) * b[i] for i, gi in enumerate(g)), Fraction(0)) for b in basis]
         if any(w):
             direction = tuple(sum(wj * b[i] for wj, b in zip(w, basis)) for i in range(n))
-            return Answer(NO, tuple(stratum.sample), direction)
+            return Answer(NO, tuple(stratum.sample), primitive_vector(direction))
     result = smt.exists_nonzero(stratum.conditions, list(g), n, rows, timeout_ms)
     if result.status == smt.UNSAT:
         return Answer(YES)
