@@ -550,8 +550,8 @@ class Round(Floor):
         return Fraction(round(Fraction(args[0])))
 
     def to_sympy(self, args, param=None):
-        import sympy
-        return sympy.Function("round_half_even")(args[0])
+        from .sympy_bridge import round_half_even  # a sympy function that evaluates at rationals
+        return round_half_even()(args[0])
 
 
 # --------------------------------------------------------------------------- registry
