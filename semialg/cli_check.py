@@ -128,7 +128,7 @@ def result_text(result: CheckResult, critical: dict | None = None) -> str:
             if critical is not None:
                 from .cli_critical import hull_text
                 field_text += f"   [{hull_text(critical['clarke'][s.id].vertices)}]"
-            lines.append(f"{s.id:>4} {str(s.dim):>3}  {cond:<34} {sample:<16} {piece:<20} {field_text}{mark}")
+            lines.append(f"{s.id:>4} {'?' if s.dim is None else str(s.dim):>3}  {cond:<34} {sample:<16} {piece:<20} {field_text}{mark}")
         if len(result.strata) > MAX_ROWS:
             lines.append(f"  ... {len(result.strata) - MAX_ROWS} more strata (--json lists all)")
     w = result.witness

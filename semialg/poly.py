@@ -249,7 +249,7 @@ class Poly:
         pieces = []
         for m in sorted(self.terms, key=lambda m: (-sum(m), tuple(-e for e in m))):
             c = self.terms[m]
-            mono = " * ".join(
+            mono = "*".join(
                 (names[i] if e == 1 else f"{names[i]}**{e}") for i, e in enumerate(m) if e
             )
             mag = abs(c)

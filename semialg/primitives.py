@@ -290,6 +290,7 @@ class Clamp(Clip):
     """``clamp(a, lo, hi)``: the same function as ``clip``, spelled as ``torch.clamp``/``lax.clamp``."""
 
     name, example = "clamp", "clamp(x, 0, inf)"
+    summary = "the same function as clip (min(max(a, lo), hi)), spelled as torch.clamp / lax.clamp: presets differ"
 
 
 class _FixedClip(Primitive):

@@ -158,7 +158,8 @@ def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Seq
                   f"curve through {_fmt_point(witness.point)} with direction {_fmt_point(witness.direction)}, f changes at "
                   f"rate {fmt_exact(witness.derivative_along_curve)} but the field gives {fmt_exact(witness.field_along_curve)}")
         return CheckResult(NOT_CONSERVATIVE, reason, program, rule_obj, strat, reports, witness, None, timings)
-    problems = unknowns + ([lip.reason] if lip.status != LIPSCHITZ else []) + list(strat.reasons)
+    problems = unknowns + ([lip.reason] if lip.status != LIPSCHITZ else [])
+    problems += [r for r in strat.reasons if not any(r in u for u in problems)]
     if problems:
         return CheckResult(UNKNOWN_V, "; ".join(dict.fromkeys(problems)), program, rule_obj, strat, reports, None, None, timings)
     reason = (f"the projection formula holds on all {len(strat.strata)} strata "

@@ -397,7 +397,7 @@ def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: 
     if sets["artificial"]:
         a = sets["artificial"][0]
         count = len(sets["artificial"])
-        reason = (f"artificial critical points on {count} stratum{'' if count == 1 else 's'}, e.g. on stratum "
+        reason = (f"artificial critical points on {count} strat{'um' if count == 1 else 'a'}, e.g. on stratum "
                   f"{a.stratum.id} ({', '.join(a.stratum.condition_text())}) at {_fmt(a.sample)}: 0 is in conv D "
                   f"but not in the Clarke set")
         verdict = ARTIFICIAL
