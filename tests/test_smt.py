@@ -1,0 +1,76 @@
+"""Tests of semialg.smt, the only z3 user: every answer three-valued and exact."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from semialg import smt
+from semialg.poly import Poly
+
+x, y = Poly.variables(2)
+SQRT2 = smt.AlgebraicNumber((1, 0, -2), 1, 2 ** 0.5)
+
+
+def test_check_linear_and_nonlinear():
+    r = smt.check([(x + y - 1, 0), (x - y, 1)], 2)
+    assert r.status == smt.SAT and r.point[0] + r.point[1] == 1 and r.point[0] > r.point[1]
+    assert smt.check([(x, 1), (x, -1)], 2).status == smt.UNSAT
+    r = smt.check([(x * x - 2, 0), (x, 1)], 2)
+    assert r.status == smt.SAT and isinstance(r.point[0], smt.AlgebraicNumber)
+    assert str(r.point[0]) == "root(t**2 - 2, 1)" and abs(float(r.point[0]) - 2 ** 0.5) < 1e-12
+    assert smt.check([(x * x + y * y + 1, -1)], 2).status == smt.UNSAT
+
+
+def test_stats_count_calls():
+    stats = smt.Stats()
+    smt.check([(x, 1)], 2, stats=stats)
+    smt.check([(x * y - 1, 0)], 2, stats=stats)
+    assert (stats.calls, stats.linear_calls, stats.nonlinear_calls) == (2, 1, 1)
+
+
+def test_incremental_push_pop():
+    inc = smt.IncrementalLinear(2)
+    inc.push([(x, 1)])
+    assert inc.check([(x + 1, -1)]).status == smt.UNSAT
+    inc.push([(y - x, 0)])
+    assert inc.check([(y, 1)]).status == smt.SAT
+    inc.pop(2)
+    assert inc.depth == 0 and inc.check([(x + 1, -1)]).status == smt.SAT
+
+
+def test_exact_signs_at_algebraic_points():
+    assert smt.exact_signs((SQRT2, Fraction(1)), [x * x - 2, x - y, x * y - 2, x - Fraction(141421, 100000)]) == [0, 1, -1, 1]
+    assert smt.exact_signs((Fraction(1, 2), Fraction(-3)), [x + y, x * y]) == [-1, -1]
+
+
+def test_enumerate_points():
+    pts = smt.enumerate_points([(x * x + y * y - 1, 0), (y - x, 0)], 2)
+    assert len(pts) == 2 and {round(float(p[0]), 9) for p in pts} == {round(0.5 ** 0.5, 9), -round(0.5 ** 0.5, 9)}
+    assert smt.enumerate_points([(x * x + 1, 0)], 2) == []
+    assert smt.enumerate_points([(x, 0), (y - 2, 0)], 2) == [(Fraction(0), Fraction(2))]
+
+
+def test_rank_drop():
+    assert smt.rank_drop([(x * x + y * y - 1, 0)], [x * x + y * y - 1], 2).status == smt.UNSAT
+    assert smt.rank_drop([(x * y, 0)], [x * y], 2).status == smt.SAT      # singular at the origin
+
+
+@pytest.mark.parametrize("point, conds, expected", [
+    ((Fraction(1), Fraction(0)), [(x * x + y * y - 1, -1)], smt.SAT),
+    ((Fraction(2), Fraction(0)), [(x * x + y * y - 1, -1)], smt.UNSAT),
+    ((Fraction(0), Fraction(0)), [(y - x * x, 1), (-y - x * x, 1)], smt.UNSAT),
+    ((Fraction(0), Fraction(0)), [(y - x * x, 0), (x, 1)], smt.SAT),
+])
+def test_in_closure(point, conds, expected):
+    assert smt.in_closure(point, conds, 2).status == expected
+
+
+def test_to_z3_round_trip():
+    import z3
+    xs = [z3.Real("a"), z3.Real("b")]
+    term = smt.to_z3(x * x * y - 3 * y + Fraction(1, 2), xs)
+    s = z3.Solver()
+    s.add(xs[0] == 2, xs[1] == 1)
+    assert s.check() == z3.sat
+    assert s.model().eval(term).as_fraction() == Fraction(3, 2)
