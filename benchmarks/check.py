@@ -17,6 +17,7 @@ import random
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from semialg.checks.conservative import check
 
@@ -36,14 +37,17 @@ SEEDS = [
 
 
 def relu_layer(k: int, dim: int, seed: int) -> str:
+    """A sum of k ReLUs of random affine forms; in 2-D their lines are in general position
+    (so the layer has exactly 2k^2 + 1 strata), using the stratify benchmark's generator."""
     rng = random.Random(seed)
     names = ["x", "y", "z"][:dim]
-    terms = []
-    for _ in range(k):
-        w = [rng.randint(-9, 9) or 1 for _ in names]
-        b = rng.randint(-9, 9)
-        terms.append("relu(" + " + ".join(f"{c}*{v}" for c, v in zip(w, names)) + f" + {b})")
-    return " + ".join(terms)
+    if dim == 2:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from stratify import generic_lines
+        forms = [((a, b), c) for a, b, c in generic_lines(k, seed)]
+    else:
+        forms = [([rng.randint(-9, 9) or 1 for _ in names], rng.randint(-9, 9)) for _ in range(k)]
+    return " + ".join("relu(" + " + ".join(f"{c}*{v}" for c, v in zip(w, names)) + f" + {b})" for w, b in forms)
 
 
 def run_seeds() -> list[tuple]:

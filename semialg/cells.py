@@ -165,10 +165,45 @@ def sum_polys(polys: Sequence[Poly], n: int) -> Poly:
 
 def branch_value(node: Node, args: list, label):
     """Value of a branching node on the branch ``label``."""
-    for b in primitives.REGISTRY[node.op].branches(args, node.param):
-        if b.label == label:
-            return b.value
-    raise StratifyError(f"{node.op} has no branch {label!r}")
+    try:
+        return primitives.REGISTRY[node.op].value(label, args, node.param)
+    except KeyError:
+        raise StratifyError(f"{node.op} has no branch {label!r}") from None
+
+
+def evaluate_memoized(order: Sequence[Node], inputs: Sequence[str], labels: dict[int, object],
+                      deps: dict[int, tuple[int, ...]], memo: dict) -> dict[int, object]:
+    """:func:`evaluate_with_labels` with a memo shared across strata: a node's value depends only
+    on the labels of the branching nodes below it (``deps[id(node)]``, their ids)."""
+    n = len(inputs)
+    var_index = {name: i for i, name in enumerate(inputs)}
+    values: dict[int, object] = {}
+    for node in order:
+        key = (id(node), tuple(labels[d] for d in deps[id(node)]))
+        value = memo.get(key)
+        if value is None:
+            args = [values[id(a)] for a in node.args]
+            if id(node) in labels:
+                value = branch_value(node, args, labels[id(node)])
+            else:
+                value = smooth_value(node, args, n, var_index)
+            memo[key] = value
+        values[id(node)] = value
+    return values
+
+
+def branch_dependencies(order: Sequence[Node]) -> dict[int, tuple[int, ...]]:
+    """For each node, the ids of the branching nodes in its subtree (itself included), in order."""
+    position = {id(node): i for i, node in enumerate(order)}
+    deps: dict[int, tuple[int, ...]] = {}
+    for node in order:
+        below = set()
+        for a in node.args:
+            below.update(deps[id(a)])
+        if is_branching(node):
+            below.add(id(node))
+        deps[id(node)] = tuple(sorted(below, key=position.__getitem__))
+    return deps
 
 
 def evaluate_with_labels(order: Sequence[Node], inputs: Sequence[str], labels: dict[int, object]) -> dict[int, object]:

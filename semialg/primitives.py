@@ -77,6 +77,13 @@ class Primitive:
     def to_sympy(self, args: Sequence, param=None):
         raise NotImplementedError(f"{self.name}: to_sympy")
 
+    def value(self, label, args: Sequence, param=None):
+        """The value on branch ``label`` (what :meth:`branches` gives there, without the others)."""
+        for b in self.branches(args, param):
+            if b.label == label:
+                return b.value
+        raise KeyError(f"{self.name} has no branch {label!r}")
+
     def branch_labels(self, nargs: int, param=None) -> list:
         """All labels this primitive can produce with ``nargs`` arguments."""
         dummy = Poly.variables(nargs) if nargs else []
@@ -106,6 +113,9 @@ class _SignSplit(Primitive):
         a = args[0]
         slope, const = self.values[label]
         return a * slope + const if isinstance(a, Poly) else slope * a + const
+
+    def value(self, label, args, param=None):
+        return self._piece(label, args)
 
     def partials(self, label, nargs, param=None):
         if label == "zero":
@@ -198,6 +208,9 @@ class Max(Primitive):
 
     def is_kink(self, label) -> bool:
         return len(label) > 1
+
+    def value(self, label, args, param=None):
+        return args[min(label)]
 
     def partials(self, label, nargs, param=None):
         return tuple(_unit(nargs, i) for i in sorted(label))
@@ -364,6 +377,9 @@ class Sort(Primitive):
     def is_kink(self, label) -> bool:
         return len(label[1]) > 1
 
+    def value(self, label, args, param=None):
+        return args[min(label[1])]
+
     def partials(self, label, nargs, param=None):
         return tuple(_unit(nargs, i) for i in sorted(label[1]))
 
@@ -421,6 +437,9 @@ class Compare(Primitive):
     def branches(self, args, param=None):
         d = args[0] - args[1]
         return [Branch(s, ((d, s),), self.truth[s]) for s in (NEG, ZERO, POS)]
+
+    def value(self, label, args, param=None):
+        return self.truth[label]
 
     def partials(self, label, nargs, param=None):
         return ((F0,) * nargs,)

@@ -249,7 +249,8 @@ def _where_label(node: Node, values: dict[int, object], comparison_signs: dict[i
 
 
 def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int, object], rule: Rule,
-             inputs: Sequence[str], roots: Sequence[Node], shortcut: bool = True) -> list[list[Gradient]]:
+             inputs: Sequence[str], roots: Sequence[Node], shortcut: bool = True,
+             gradient_cache: dict | None = None) -> list[list[Gradient]]:
     """The formal chain rule with the rule's choices: per root, the set of gradient vectors.
 
     ``values``: each node's polynomial (or bool) on the stratum; ``labels``: the
@@ -261,6 +262,8 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
     exactly the gradient of its polynomial value; so gradients are formed by the
     chain rule only at kinks and above them. ``shortcut=False`` (values are
     constants at a point, as in :func:`derivative_at`) runs the chain rule everywhere.
+    ``gradient_cache`` (``id(poly) -> (poly, gradient)``) shares gradients of
+    memoised values across strata.
     """
     n = len(inputs)
     var_index = {name: i for i, name in enumerate(inputs)}
@@ -293,7 +296,15 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
         op = node.op
         value = values.get(id(node))
         if kink_free[id(node)] or op == "const" or isinstance(value, bool):
-            grads[id(node)] = [value.gradient()] if isinstance(value, Poly) else [zero_grad]
+            if not isinstance(value, Poly):
+                grads[id(node)] = [zero_grad]
+                continue
+            hit = gradient_cache.get(id(value)) if gradient_cache is not None else None
+            if hit is None or hit[0] is not value:
+                hit = (value, value.gradient())
+                if gradient_cache is not None:
+                    gradient_cache[id(value)] = hit
+            grads[id(node)] = [hit[1]]
             continue
         if op == "var":
             grads[id(node)] = [tuple(Poly.constant(n, 1) if i == var_index[node.param] else zero for i in range(n))]
@@ -350,10 +361,11 @@ def field_polys(strat, stratum, rule: Rule) -> list[list[Gradient]]:
     if rule.field is not None:
         vals = strat.node_values(stratum, list(rule.field.outputs))
         return [[tuple(vals[id(o)] for o in rule.field.outputs)]]
-    order = walk_postorder(program.outputs)
     values = strat.node_values(stratum)
+    order = strat._walks[tuple(id(r) for r in program.outputs)][0]  # cached by node_values
     labels = {id(nd): lab for nd, lab in zip(strat.branch_nodes, stratum.labels)}
-    return backprop(order, values, labels, rule, program.inputs, program.outputs)
+    gradients = strat._walks.setdefault("gradients", {})
+    return backprop(order, values, labels, rule, program.inputs, program.outputs, gradient_cache=gradients)
 
 
 def field_on_stratum(strat, stratum, rule: Rule, at=None) -> list[list[tuple[str, ...]]]:

@@ -40,7 +40,8 @@ import networkx as nx
 
 from . import nonlinear
 from .branch_tree import Options, Walker
-from .cells import (SIGN_TEXT, Condition, StratifyError, evaluate_with_labels, exact_sign, is_branching,
+from .cells import (SIGN_TEXT, Condition, StratifyError, branch_dependencies, evaluate_memoized, evaluate_with_labels,
+                    exact_sign, is_branching,
                     normalize, point_sympy, rationalize)
 from .dag import Node, Program, walk_postorder
 from .errors import InputError
@@ -123,6 +124,8 @@ class Stratification:
     reasons: tuple[str, ...]
     stats: dict
     tree: object = field(repr=False, default=None)   # a locator: .locate(point) -> stratum id | None
+    _walks: dict = field(repr=False, compare=False, default_factory=dict)    # roots -> (order, deps)
+    _values: dict = field(repr=False, compare=False, default_factory=dict)   # (node, labels below) -> value
 
     @property
     def n(self) -> int:
@@ -176,10 +179,21 @@ class Stratification:
         return {id(n): i for i, n in enumerate(self.branch_nodes)}
 
     def node_values(self, stratum: Stratum, roots: Sequence[Node] | None = None) -> dict[int, object]:
-        """Value (Poly or bool) of every node on the stratum, keyed by ``id(node)``."""
+        """Value (Poly or bool) of every node on the stratum, keyed by ``id(node)``.
+
+        Memoised across strata: a node's value depends only on the branches of the
+        nodes below it, so a layer's linear kink arguments are built once, not per stratum.
+        """
         labels = {id(n): lab for n, lab in zip(self.branch_nodes, stratum.labels)}
-        order = walk_postorder(roots if roots is not None else self.program.outputs)
-        return evaluate_with_labels(order, self.program.inputs, labels)
+        roots = tuple(roots) if roots is not None else tuple(self.program.outputs)
+        walk = self._walks.get(tuple(id(r) for r in roots))
+        if walk is None:
+            order = walk_postorder(roots)
+            walk = self._walks[tuple(id(r) for r in roots)] = (order, branch_dependencies(order))
+        order, deps = walk
+        if any(d not in labels for node in order for d in deps[id(node)][-1:]):
+            return evaluate_with_labels(order, self.program.inputs, labels)  # roots outside the stratification
+        return evaluate_memoized(order, self.program.inputs, labels, deps, self._values)
 
 
 def _stratum(id_, dim, conditions, sample, labels, piece, names) -> Stratum:
