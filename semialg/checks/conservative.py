@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Sequence
 
+from . import VerdictResult
 from ..dag import Program
 from ..errors import InputError
 from ..parse import parse
@@ -68,8 +69,10 @@ class StratumReport:
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(VerdictResult):
     """The answer of :func:`check`: verdict, reason, witness, per-stratum reports, timings."""
+
+    EXIT = EXIT
 
     verdict: str
     reason: str
@@ -81,13 +84,6 @@ class CheckResult:
     jump: Jump | None = None
     timings: dict = field(default_factory=dict)
 
-    @property
-    def exit_code(self) -> int:
-        return EXIT[self.verdict]
-
-    @property
-    def function(self) -> str:
-        return self.program.to_text()
 
 
 def _as_program(function, variables) -> Program:

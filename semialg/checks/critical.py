@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Sequence
 
+from . import VerdictResult
 from .. import smt
 from ..dag import Program
 from ..errors import InputError
@@ -74,8 +75,10 @@ class PointSet:
 
 
 @dataclass(frozen=True)
-class CriticalResult:
+class CriticalResult(VerdictResult):
     """What :func:`critical` found: the four families of sets, per-stratum Clarke Jacobians, unknowns."""
+
+    EXIT = EXIT
 
     verdict: str
     reason: str
@@ -91,13 +94,6 @@ class CriticalResult:
     jump: Jump | None = None
     timings: dict = field(default_factory=dict)
 
-    @property
-    def exit_code(self) -> int:
-        return EXIT[self.verdict]
-
-    @property
-    def function(self) -> str:
-        return self.program.to_text()
 
 
 # --------------------------------------------------------------------------- one exact decision

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
 
+from . import VerdictResult
 from ..dag import Program
 from ..errors import InputError
 from ..numeric import exact_value
@@ -48,7 +49,7 @@ EXIT = {INVERTIBLE: 0, NOT_INVERTIBLE: 1, UNKNOWN: 3}
 
 
 @dataclass(frozen=True)
-class ImplicitResult:
+class ImplicitResult(VerdictResult):
     """Everything :func:`implicit` found. ``program`` has the inputs ``x + y`` in that order.
 
     ``jacobian``: the convexified ``J_F`` (``[A B]``, ``m x (n+m)``); ``singularity``:
@@ -58,6 +59,8 @@ class ImplicitResult:
     ``explicit``: the pieces of ``G`` (piecewise-linear ``F``); ``calculus``: Clarke's
     calculus compared with ``Jac^c G``.
     """
+
+    EXIT = EXIT
 
     program: Program
     x: tuple[str, ...]
@@ -86,13 +89,6 @@ class ImplicitResult:
     def m(self) -> int:
         return len(self.y)
 
-    @property
-    def exit_code(self) -> int:
-        return EXIT[self.verdict]
-
-    @property
-    def function(self) -> str:
-        return self.program.to_text()
 
     @property
     def invertible(self) -> bool | None:
