@@ -23,7 +23,6 @@ from .errors import InputError, ParseError, SemialgError, UnsupportedError
 from .numeric import evaluate, exact_value, make_function
 from .parse import parse, parse_point
 from .sympy_bridge import from_sympy, to_sympy
-from .checks.implicit import implicit
 
 __all__ = [
     "__version__", "errors", "SemialgError", "ParseError", "UnsupportedError", "InputError",
@@ -31,5 +30,22 @@ __all__ = [
     "Expr", "variables", "program", "relu", "abs_", "max_", "min_", "clip", "clamp", "leaky_relu", "hardtanh",
     "relu6", "sort", "where", "sign", "step", "heaviside", "floor", "round_",
     "evaluate", "exact_value", "make_function", "to_sympy", "from_sympy",
-    "implicit",
+    "check", "stratify", "lipschitz", "clarke_at", "critical", "implicit", "derivative_at", "get_rule",
 ]
+
+# The checks load z3 and the stratifier: imported on first use (PEP 562), so that
+# `import semialg` stays light.
+_LAZY = {
+    "check": "semialg.checks.conservative", "stratify": "semialg.stratify", "lipschitz": "semialg.checks.lipschitz",
+    "clarke_at": "semialg.checks.clarke", "critical": "semialg.checks.critical", "implicit": "semialg.checks.implicit",
+    "derivative_at": "semialg.rules", "get_rule": "semialg.rules",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'semialg' has no attribute {name!r}")

@@ -191,9 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog="exit codes: 0 holds, 1 fails, 2 usage or input error, 3 unknown")
     parser.add_argument("--version", action="version", version=f"semialg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.subcommand_parsers = {}
     for name, (setup, run) in SUBCOMMANDS.items():
         help_text = ((run.__doc__ or "").strip().splitlines() or [""])[0]
-        setup(sub.add_parser(name, help=help_text, description=help_text))
+        subparser = sub.add_parser(name, help=help_text, description=help_text)
+        setup(subparser)
+        parser.subcommand_parsers[name] = subparser
     return parser
 
 
@@ -205,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     err = sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # report it with the subcommand's own usage line, not the top-level one
+            owner = parser.subcommand_parsers.get(args.command, parser)
+            owner.error(f"unrecognized arguments: {' '.join(unknown)}")
     except _UsageError as exc:
         err.write(exc.usage + str(exc) + "\n")
         return report.USAGE
