@@ -31,10 +31,10 @@ import sys
 import tempfile
 import time
 
-from semialg import cells, nonlinear, smt
-from semialg.parse import parse
-from semialg.poly import Poly
-from semialg.stratify import stratify
+from semialg import smt
+from semialg.core.poly import Poly
+from semialg.frontends.text import parse
+from semialg.stratification import cells, nonlinear, stratify
 
 
 # --------------------------------------------------------------------------- instances
@@ -75,8 +75,7 @@ QUADRATICS = {
 
 # --------------------------------------------------------------------------- timing
 def clear_caches():
-    smt._PINNED.clear()
-    smt._TERMS.clear()
+    smt.clear_caches()
     cells._NORMAL.clear()
     nonlinear._GLOBAL_RANK.clear()
 

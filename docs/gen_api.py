@@ -30,24 +30,24 @@ MODULES = (
     "semialg.checks.conservative",
     "semialg.checks.clarke",
     "semialg.checks.critical",
-    "semialg.checks.implicit",
+    "semialg.checks.implicit.theorem",
     "semialg.checks.lipschitz",
-    "semialg.checks.lasso",
-    "semialg.checks.fixedpoint",
-    "semialg.checks.jacsets",
-    "semialg.checks.explicit",
+    "semialg.checks.implicit.lasso",
+    "semialg.checks.implicit.fixedpoint",
+    "semialg.checks.implicit.jacsets",
+    "semialg.checks.implicit.explicit",
     "semialg.checks.geometry",
     "semialg.rules",
-    "semialg.stratify",
+    "semialg.stratification",
     "semialg.report",
     "semialg.plot",
-    "semialg.examples_registry",
-    "semialg.cli",
+    "semialg.cli.examples_registry",
+    "semialg.cli.app",
 )
 """Modules documented after the top-level ``semialg`` namespace, in this order."""
 
 CHOSEN = {
-    "semialg.cli": ("main", "build_parser", "register", "SUBCOMMANDS"),
+    "semialg.cli.app": ("main", "build_parser", "SUBCOMMANDS"),
 }
 """Modules whose public API is narrower than "every function and class without a leading _"."""
 

@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 
 def make(names: list[str] | None = None) -> list[Path]:
     """Run the examples ``names`` (default all) with pictures into docs/img/; return the pictures."""
-    from semialg.examples_registry import EXAMPLES, run
+    from semialg.cli.examples_registry import EXAMPLES, run
     IMG.mkdir(exist_ok=True)
     drawn: list[Path] = []
     for name in names or list(EXAMPLES):

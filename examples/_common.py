@@ -89,7 +89,7 @@ def identically_zero(program) -> bool:
     vanishes on every stratum (``semialg.checks.geometry.all_vanish_on``)."""
     from semialg import parse
     from semialg.checks.geometry import YES, all_vanish_on
-    from semialg.stratify import stratify
+    from semialg.stratification import stratify
     if isinstance(program, str):
         program = parse(program)
     answers = [all_vanish_on(s, list(s.piece)).status for s in stratify(program).strata]

@@ -21,7 +21,7 @@ The conservative calculus is fine: ``{-B⁻¹A : [A B] ∈ Jac^c F}`` (for
 
 Checked exactly: ``Ψ`` is built as a ``where`` program and ``Φ(Ψ(u)) = u`` is
 verified piece by piece; ``clarke_at`` gives both Clarke Jacobians;
-``semialg.checks.implicit.implicit`` gives the invertibility verdict and the
+``semialg.checks.implicit.theorem.implicit`` gives the invertibility verdict and the
 calculus comparison.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from _common import fmt, header, identically_zero, pyplot, save, say
 
 from semialg import abs_, program, variables, where
 from semialg.checks.clarke import clarke_at
-from semialg.checks.implicit import implicit
+from semialg.checks.implicit.theorem import implicit
 
 PHI = "abs(x) + y, 2*x + abs(y)"
 SIGNS = ((1, 1), (-1, 1), (-1, -1), (1, -1))  # quadrants (sign x, sign y), counter-clockwise

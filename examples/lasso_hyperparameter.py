@@ -16,9 +16,9 @@ Gradient descent on a validation criterion ``C(x̂(θ))`` with ``D`` as the
 derivative crosses the kinks and converges to the best θ.
 
 Checked exactly (Fractions): the Lasso path (exact homotopy,
-``semialg.checks.lasso.lasso_path``); at every knot ``λ_k`` the vertices of
+``semialg.checks.implicit.lasso.lasso_path``); at every knot ``λ_k`` the vertices of
 ``D`` are ``λ_k`` times the left and right slopes of the path and the rank
-condition holds; the generic ``semialg.checks.implicit.implicit`` on the
+condition holds; the generic ``semialg.checks.implicit.theorem.implicit`` on the
 piecewise-linear program ``F(λ, x)`` gives the same two slopes; the exact
 minimiser ``λ*`` of the validation criterion along the path. Numerically
 (float θ, exact ``D`` at ``λ = e^θ`` rounded to a rational): the descent
@@ -31,8 +31,8 @@ from fractions import Fraction
 
 from _common import fmt, fmt_vec, header, pyplot, save, say
 
-from semialg.checks.implicit import implicit
-from semialg.checks.lasso import lasso_at, lasso_path, lasso_program
+from semialg.checks.implicit.lasso import lasso_at, lasso_path, lasso_program
+from semialg.checks.implicit.theorem import implicit
 
 A = [[2, 1, 0], [1, 3, 1], [0, 1, 2], [1, 0, 1], [3, 1, 1], [1, 2, 3]]     # training design (6 x 3)
 X_TRUE = [1, 0, -2]

@@ -15,17 +15,35 @@ True
 """
 __version__ = "0.1.0"
 
-from . import errors
-from .builder import (Expr, abs_, clamp, clip, floor, hardtanh, heaviside, leaky_relu, max_, min_, program,
-                      relu, relu6, round_, sign, sort, step, variables, where)
-from .dag import Node, Program
-from .errors import InputError, ParseError, SemialgError, UnsupportedError
-from .numeric import evaluate, exact_value, make_function
-from .parse import parse, parse_point
-from .sympy_bridge import from_sympy, to_sympy
+from semialg.core.dag import Node, Program
+from semialg.core.errors import InputError, ParseError, SemialgError, UnsupportedError
+from semialg.frontends.builder import (
+    Expr,
+    abs_,
+    clamp,
+    clip,
+    floor,
+    hardtanh,
+    heaviside,
+    leaky_relu,
+    max_,
+    min_,
+    program,
+    relu,
+    relu6,
+    round_,
+    sign,
+    sort,
+    step,
+    variables,
+    where,
+)
+from semialg.frontends.sympy import from_sympy, to_sympy
+from semialg.frontends.text import parse, parse_point
+from semialg.numeric import evaluate, exact_value, make_function
 
 __all__ = [
-    "__version__", "errors", "SemialgError", "ParseError", "UnsupportedError", "InputError",
+    "__version__", "SemialgError", "ParseError", "UnsupportedError", "InputError",
     "Node", "Program", "parse", "parse_point",
     "Expr", "variables", "program", "relu", "abs_", "max_", "min_", "clip", "clamp", "leaky_relu", "hardtanh",
     "relu6", "sort", "where", "sign", "step", "heaviside", "floor", "round_",
@@ -36,7 +54,7 @@ __all__ = [
 # The checks load z3 and the stratifier: imported on first use (PEP 562), so that
 # `import semialg` stays light.
 _LAZY = {
-    "check": "semialg.checks.conservative", "stratify": "semialg.stratify", "lipschitz": "semialg.checks.lipschitz",
+    "check": "semialg.checks.conservative", "stratify": "semialg.stratification", "lipschitz": "semialg.checks.lipschitz",
     "clarke_at": "semialg.checks.clarke", "critical": "semialg.checks.critical", "implicit": "semialg.checks.implicit",
     "derivative_at": "semialg.rules", "get_rule": "semialg.rules",
 }

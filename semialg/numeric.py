@@ -10,7 +10,7 @@ Invariant: both evaluators are iterative folds over
 limited by Python's recursion limit; each node is evaluated once however often
 it is shared.
 
->>> from semialg.parse import parse
+>>> from semialg.frontends.text import parse
 >>> p = parse("relu(x - y), abs(x) + 1/3")
 >>> evaluate(p, np.array([[1.0, 2.0], [3.0, -1.0]]))
 array([[0.        , 1.33333333],
@@ -26,9 +26,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .dag import Node, Program
-from .errors import InputError
-from .primitives import REGISTRY
+from semialg.core.dag import Node, Program
+from semialg.core.errors import InputError
+from semialg.core.primitives import REGISTRY
 
 __all__ = ["evaluate", "exact_value", "make_function", "primitive_function", "ROUND_HALF_EVEN"]
 
@@ -89,7 +89,7 @@ def evaluate(program: Program, points) -> np.ndarray:
     uses :func:`primitive_function`. Predicates evaluate to boolean arrays inside
     the fold; every output is returned as float64.
 
-    >>> from semialg.parse import parse
+    >>> from semialg.frontends.text import parse
     >>> p = parse("where(x > 0 and y > 0, x * y, 0), sort(x, y)[0]")
     >>> evaluate(p, np.array([[2.0, 3.0], [-1.0, 4.0]]))
     array([[ 6.,  2.],
@@ -142,7 +142,7 @@ def exact_value(program: Program, point: Sequence) -> tuple:
     decimal strings. Numeric outputs are Fractions (predicates, if ever an
     output, are bools).
 
-    >>> from semialg.parse import parse
+    >>> from semialg.frontends.text import parse
     >>> exact_value(parse("x - (relu(-x) - relu(x) + x)"), ["1/3"])
     (Fraction(1, 3),)
     >>> exact_value(parse("round(x), floor(x)"), [Fraction(5, 2)])
@@ -186,7 +186,7 @@ def make_function(program: Program) -> Callable:
     output it returns an array of the broadcast shape (a float for scalars);
     with ``m > 1`` outputs, an array with a trailing axis of length ``m``.
 
-    >>> from semialg.parse import parse
+    >>> from semialg.frontends.text import parse
     >>> f = make_function(parse("max(x, y)"))
     >>> f(1, 2)
     2.0
@@ -216,9 +216,9 @@ def make_function(program: Program) -> Callable:
 
 # --------------------------------------------------------------------------- witness confirmation
 def poly_values(poly, points: np.ndarray) -> np.ndarray:
-    """Float values of an exact :class:`~semialg.poly.Poly` at each row of ``points``.
+    """Float values of an exact :class:`~semialg.core.poly.Poly` at each row of ``points``.
 
-    >>> from semialg.poly import Poly
+    >>> from semialg.core.poly import Poly
     >>> x, y = Poly.variables(2)
     >>> poly_values(x * y + 1, np.array([[2.0, 3.0], [0.5, 0.5]]))
     array([7.  , 1.25])
@@ -317,7 +317,7 @@ def lasso_solve(A, b, lam: float, tol: float = 1e-14, max_iter: int = 200_000) -
     """A minimiser of ``1/2 ||Ax - b||^2 + lam ||x||_1`` by cyclic coordinate descent (float64).
 
     The numeric solver of the Lasso path: semialg certifies its output exactly
-    (:func:`semialg.checks.lasso.lasso_at`), it never decides anything itself.
+    (:func:`semialg.checks.implicit.lasso.lasso_at`), it never decides anything itself.
 
     >>> lasso_solve(np.eye(2), np.array([3.0, 0.5]), 1.0)
     array([2., 0.])

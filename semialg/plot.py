@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import InputError
+from semialg.core.errors import InputError
 
 DIM_COLOURS = {0: "#222222", 1: "#e07b00", 2: "#4c8bd6"}
 
@@ -56,8 +56,8 @@ def _pyplot():
 
 
 def _view(result, sets: dict | None = None) -> _View:
-    from .checks.critical import CriticalResult, analyze
-    from .rules import field_polys
+    from semialg.checks.critical import CriticalResult, analyze
+    from semialg.rules import field_polys
     strat = result.stratification
     if strat is None:
         raise InputError("nothing to plot: the function could not be stratified")
@@ -92,7 +92,8 @@ def _window(view: _View, index: int = 0) -> tuple[float, float]:
 def _inside(stratum, pts, tol: float = 0.0):
     """Boolean mask of the points (rows) satisfying the stratum's strict conditions (floats, illustration only)."""
     import numpy as np
-    from .numeric import poly_values
+
+    from semialg.numeric import poly_values
     mask = np.ones(len(pts), dtype=bool)
     for p, s in stratum.conditions:
         if s != 0:
@@ -110,7 +111,8 @@ def plot_1d(result, file: str | None = None, critical: dict | None = None, sampl
     points are red stars on ``0``, spurious values red crosses.
     """
     import numpy as np
-    from .numeric import evaluate, poly_values
+
+    from semialg.numeric import evaluate, poly_values
     view = _view(result, critical)
     if view.strat.n != 1 or view.program.n_outputs != 1:
         raise InputError("plot_1d draws scalar functions of one variable; use plot_2d for two variables")
@@ -179,7 +181,7 @@ def plot_1d(result, file: str | None = None, critical: dict | None = None, sampl
 
 
 def _hull_str(vertices) -> str:
-    from .rules import fmt_exact
+    from semialg.rules import fmt_exact
     inner = ", ".join("(" + ", ".join(fmt_exact(v) for v in vx[0]) + ")" for vx in vertices)
     return "{" + inner + "}" if len(vertices) == 1 else "conv{" + inner + "}"
 
@@ -206,7 +208,8 @@ def plot_2d(result, file: str | None = None, critical: dict | None = None, resol
     artificial critical points marked (red stars; a red curve when a whole 1-D stratum is artificial)."""
     import numpy as np
     from matplotlib.colors import ListedColormap, to_rgb
-    from .numeric import poly_values
+
+    from semialg.numeric import poly_values
     view = _view(result, critical)
     if view.strat.n != 2:
         raise InputError("plot_2d draws functions of two variables; use plot_1d for one variable")
@@ -341,7 +344,7 @@ def mark_witness(fig, result, file: str | None = None):
     >>> os.path.getsize(path) > 1000
     True
     """
-    from .rules import fmt_exact
+    from semialg.rules import fmt_exact
     w = getattr(result, "witness", None)
     if w is None:
         return fig

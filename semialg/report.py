@@ -17,7 +17,7 @@ import math
 from fractions import Fraction
 from typing import Any, Sequence
 
-from . import __version__
+from semialg import __version__
 
 __all__ = ["OK", "FAILS", "USAGE", "UNKNOWN", "EXIT_CODES", "fmt_number", "fmt_float", "fmt_vector",
            "header", "to_jsonable", "dump_json"]

@@ -10,8 +10,8 @@ polynomial gradient vectors per output (vertex sets multiply).
 Presets follow ``FRAMEWORKS.md`` entry by entry, including spelling:
 ``relu(x)``, ``max(x, 0)``, ``max(0, x)`` and ``clamp(x, 0, inf)`` differ.
 
->>> from semialg.parse import parse
->>> from semialg.stratify import stratify
+>>> from semialg.frontends.text import parse
+>>> from semialg.stratification import stratify
 >>> s = stratify(parse("max(x, 0)"))
 >>> kink = [t for t in s.strata if t.dim == 0][0]
 >>> [field_on_stratum(s, kink, get_rule(r))[0] for r in ("pytorch", "tensorflow", "clarke")]
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
-from . import primitives
-from .dag import Node, Program, walk_postorder
-from .errors import InputError
-from .poly import Poly
+from semialg.core import primitives
+from semialg.core.dag import Node, Program, walk_postorder
+from semialg.core.errors import InputError
+from semialg.core.poly import Poly
 
 F0, F1, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
 PRESETS = ("pytorch", "jax", "tensorflow", "clarke")
@@ -229,7 +229,7 @@ def get_rule(base: str = "pytorch", overrides: Sequence[str] = (), field: Progra
     >>> get_rule("torch")
     Traceback (most recent call last):
     ...
-    semialg.errors.InputError: unknown rule 'torch'; did you mean 'pytorch'? (rules: pytorch, jax, tensorflow, clarke)
+    semialg.core.errors.InputError: unknown rule 'torch'; did you mean 'pytorch'? (rules: pytorch, jax, tensorflow, clarke)
     """
     if base not in PRESETS:
         close = difflib.get_close_matches(base, PRESETS, n=1, cutoff=0.4)
@@ -390,7 +390,7 @@ def derivative_at(program: Program, point: Sequence, rule: Rule | str = "pytorch
     Exact: every node is evaluated at the point, each branching node takes the
     branch whose conditions hold there, and the chain rule runs on those labels.
 
-    >>> from semialg.parse import parse
+    >>> from semialg.frontends.text import parse
     >>> p = parse("max(0, x)")
     >>> [derivative_at(p, [0], r)[0] for r in ("pytorch", "jax", "tensorflow")]
     [[(Fraction(1, 2),)], [(Fraction(1, 2),)], [(Fraction(0, 1),)]]
@@ -403,7 +403,7 @@ def derivative_at(program: Program, point: Sequence, rule: Rule | str = "pytorch
     if len(point) != n:
         raise InputError(f"the point has {len(point)} coordinates; the function has {n} variables ({', '.join(program.inputs)})")
     if rule.field is not None:
-        from .numeric import exact_value
+        from semialg.numeric import exact_value
         return [[tuple(exact_value(rule.field, point))]]
     order = walk_postorder(program.outputs)
     env = dict(zip(program.inputs, point))

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import semialg
-from semialg.cli import main
+from semialg.cli.app import main
 
 
 def test_every_public_name_resolves():

@@ -1,17 +1,36 @@
-"""semialg.builder: Python-built programs are the same nodes as parsed text."""
+"""semialg.frontends.builder: Python-built programs are the same nodes as parsed text."""
 import math
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from semialg import builder as B
-from semialg.builder import (Expr, abs_, clamp, clip, floor, hardtanh, heaviside, leaky_relu, max_, min_, program, relu,
-                             relu6, round_, sign, sort, step, variables, where)
-from semialg.dag import Node
-from semialg.errors import InputError, UnsupportedError
+from semialg.core.dag import Node
+from semialg.core.errors import InputError, UnsupportedError
+from semialg.frontends import builder as B
+from semialg.frontends.builder import (
+    Expr,
+    abs_,
+    clamp,
+    clip,
+    floor,
+    hardtanh,
+    heaviside,
+    leaky_relu,
+    max_,
+    min_,
+    program,
+    relu,
+    relu6,
+    round_,
+    sign,
+    sort,
+    step,
+    variables,
+    where,
+)
+from semialg.frontends.text import parse
 from semialg.numeric import exact_value
-from semialg.parse import parse
 
 x, y, z = variables("x y z")
 

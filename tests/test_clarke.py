@@ -5,14 +5,15 @@ from fractions import Fraction as Q
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from semialg.checks.clarke import (NotLipschitzError, clarke_at, clarke_on_stratum, extreme_points, in_hull)
-from semialg.cli import main
-from semialg.errors import InputError
+from semialg.checks.clarke import NotLipschitzError, clarke_at, clarke_on_stratum, extreme_points, in_hull
+from semialg.cli.app import main
+from semialg.core.errors import InputError
+from semialg.frontends.text import parse
 from semialg.numeric import evaluate
-from semialg.parse import parse
-from semialg.stratify import stratify
+from semialg.stratification import stratify
 
 
 def grads(result):

@@ -1,4 +1,4 @@
-"""semialg.cli: `semialg --version`, `parse`, `eval`; exit codes; errors without tracebacks."""
+"""semialg.cli.app: `semialg --version`, `parse`, `eval`; exit codes; errors without tracebacks."""
 import json
 import os
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from semialg import __version__
-from semialg.cli import SUBCOMMANDS, build_parser, main
+from semialg.cli.app import SUBCOMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from semialg.cli import main
+from semialg.cli.app import main
 
 
 def run(capsys, *argv):

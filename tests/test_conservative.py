@@ -3,12 +3,13 @@ and hypothesis properties (soundness of refutations, chain-rule theorem for pres
 from fractions import Fraction as Q
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from semialg.checks.conservative import check
-from semialg.parse import parse
+from semialg.frontends.text import parse
 from semialg.rules import derivative_at
-from semialg.stratify import _point_sympy, exact_sign
+from semialg.stratification import exact_sign, point_sympy
 
 PRESETS = ["pytorch", "jax", "tensorflow", "clarke"]
 RELU2 = "relu(-x) + x"
@@ -25,7 +26,7 @@ def assert_witness_rechecks(result):
     w = result.witness
     assert w is not None
     s = result.stratification.strata[w.stratum]
-    pt, d = _point_sympy(w.point), _point_sympy(w.direction)
+    pt, d = point_sympy(w.point), point_sympy(w.direction)
     assert s.contains(pt)
     for e in s.equalities:
         assert exact_sign(sum((g.eval(pt) * di for g, di in zip(e.gradient(), d)), Q(0))) == 0

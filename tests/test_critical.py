@@ -5,12 +5,13 @@ import json
 from fractions import Fraction as Q
 
 import pytest
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from semialg.checks.clarke import clarke_at, in_hull
 from semialg.checks.critical import critical
-from semialg.cli import main
-from semialg.parse import parse
+from semialg.cli.app import main
+from semialg.frontends.text import parse
 from semialg.rules import derivative_at
 
 IDENTITY = "x - (relu(-x) - relu(x) + x)"

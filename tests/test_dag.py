@@ -1,12 +1,12 @@
-"""semialg.dag: hash-consing, canonical builders, iterative walks on very deep programs."""
+"""semialg.core.dag: hash-consing, canonical builders, iterative walks on very deep programs."""
 import pickle
 from fractions import Fraction
 
 import networkx as nx
 import pytest
 
-from semialg.dag import Node, Program, add, fold, mul, neg, power, sub, walk_postorder
-from semialg.parse import parse
+from semialg.core.dag import Node, Program, add, fold, mul, neg, power, sub, walk_postorder
+from semialg.frontends.text import parse
 
 DEPTH = 10_000
 
@@ -157,7 +157,7 @@ def test_text_round_trip_nested(x, depth):
 
 @pytest.mark.parametrize("op", ["add", "relu"])
 def test_deeply_nested_text_is_a_clean_error_not_a_crash(x, op):
-    from semialg.errors import ParseError
+    from semialg.core.errors import ParseError
 
     node = x
     for _ in range(2000):

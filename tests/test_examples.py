@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from semialg import cli
-from semialg.examples_registry import EXAMPLES, examples_dir, find, list_examples, run
+from semialg.cli import app as cli
+from semialg.cli.examples_registry import EXAMPLES, examples_dir, find, list_examples, run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

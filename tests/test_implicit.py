@@ -1,4 +1,4 @@
-"""Tests of nonsmooth implicit differentiation (semialg.checks.implicit, jacsets, explicit; `semialg implicit`)."""
+"""Tests of nonsmooth implicit differentiation (semialg.checks.implicit.theorem, jacsets, explicit; `semialg implicit`)."""
 import json
 import random
 from fractions import Fraction as Fr
@@ -8,10 +8,10 @@ import sympy
 
 import semialg
 from semialg.checks.clarke import in_hull
-from semialg.checks.implicit import implicit
-from semialg.checks.jacsets import MatrixSet, det, find_singular, image_membership, inverse, polytope
-from semialg.cli import main
-from semialg.errors import InputError
+from semialg.checks.implicit.jacsets import MatrixSet, det, find_singular, image_membership, inverse, polytope
+from semialg.checks.implicit.theorem import implicit
+from semialg.cli.app import main
+from semialg.core.errors import InputError
 from semialg.numeric import exact_value
 
 SEED_F = "abs(x) + y - u, 2*x + abs(y) - v"   # G = F^{-1}: x = (u, v), y = (x, y)

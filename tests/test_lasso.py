@@ -1,4 +1,4 @@
-"""Tests of the Lasso path (semialg.checks.lasso), fixed points and unrolling (semialg.checks.fixedpoint),
+"""Tests of the Lasso path (semialg.checks.implicit.lasso), fixed points and unrolling (semialg.checks.implicit.fixedpoint),
 checked against independent oracles: scikit-learn's lars_path, finite differences, coordinate descent."""
 import math
 from fractions import Fraction as Fr
@@ -6,10 +6,10 @@ from fractions import Fraction as Fr
 import numpy as np
 import pytest
 
-from semialg.checks.fixedpoint import fixed_point_jacobian, forward_backward, unroll
-from semialg.checks.implicit import implicit
-from semialg.checks.lasso import identity_check, lasso_at, lasso_path, lasso_program
-from semialg.errors import InputError
+from semialg.checks.implicit.fixedpoint import fixed_point_jacobian, forward_backward, unroll
+from semialg.checks.implicit.lasso import identity_check, lasso_at, lasso_path, lasso_program
+from semialg.checks.implicit.theorem import implicit
+from semialg.core.errors import InputError
 from semialg.numeric import ista_unroll, lasso_solve
 
 # generic integer data (no ties): 6 samples, 4 features
@@ -93,7 +93,7 @@ def test_rank_deficient_equicorrelation_set_is_refuted():
     assert pt.equicorrelation == (0, 1) and pt.gram_rank == 1 and not pt.full_rank
     inv = pt.invertibility
     assert inv.status == "singular"
-    from semialg.checks.jacsets import det
+    from semialg.checks.implicit.jacsets import det
     assert det(inv.witness_matrix) == 0
 
 

@@ -4,8 +4,8 @@ from fractions import Fraction as Q
 import pytest
 
 from semialg.checks.lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, UNDECIDED, lipschitz, needs_check, surrogate
+from semialg.frontends.text import parse
 from semialg.numeric import exact_value
-from semialg.parse import parse
 
 
 @pytest.mark.parametrize("expr", ["sign(x)", "where(x > 0, 1, 0)", "where(x*y > 0, x, 0)", "step(x - 1)",

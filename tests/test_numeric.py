@@ -13,13 +13,13 @@ import sympy
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from semialg import builder as B
-from semialg.dag import Node, Program, add
-from semialg.errors import InputError
+from semialg.core.dag import Node, Program, add
+from semialg.core.errors import InputError
+from semialg.core.primitives import REGISTRY
+from semialg.frontends import builder as B
+from semialg.frontends.sympy import symbols_for, to_sympy
+from semialg.frontends.text import parse
 from semialg.numeric import evaluate, exact_value, make_function, primitive_function
-from semialg.parse import parse
-from semialg.primitives import REGISTRY
-from semialg.sympy_bridge import symbols_for, to_sympy
 
 # --------------------------------------------------------------------------- strategies
 DYADIC = st.builds(lambda n, d: Fraction(n, d), st.integers(-8, 8), st.sampled_from([1, 2, 4]))

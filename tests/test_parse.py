@@ -3,9 +3,9 @@ from fractions import Fraction
 
 import pytest
 
-from semialg.dag import Node, to_text
-from semialg.errors import InputError, ParseError, SemialgError, UnsupportedError
-from semialg.parse import parse, parse_point
+from semialg.core.dag import Node, to_text
+from semialg.core.errors import InputError, ParseError, SemialgError, UnsupportedError
+from semialg.frontends.text import parse, parse_point
 
 # (text, variables, error class, [message fragments], column or None)
 BAD_INPUTS = [

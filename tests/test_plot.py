@@ -5,8 +5,8 @@ pytest.importorskip("matplotlib")
 
 from semialg.checks.conservative import check  # noqa: E402
 from semialg.checks.critical import critical  # noqa: E402
-from semialg.cli import main  # noqa: E402
-from semialg.errors import InputError  # noqa: E402
+from semialg.cli.app import main  # noqa: E402
+from semialg.core.errors import InputError  # noqa: E402
 from semialg.plot import plot_1d, plot_2d, plot_result  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,4 @@
-"""semialg.primitives: every registered primitive is complete and self-consistent.
+"""semialg.core.primitives: every registered primitive is complete and self-consistent.
 
 The tests loop over ``REGISTRY``: a primitive that forgets its summary, example,
 branches, partials, exact value or sympy form fails here loudly, as does one
@@ -11,11 +11,11 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from semialg import primitives
-from semialg.dag import BOOL_OPS, COMPARE_OPS
-from semialg.parse import parse
-from semialg.poly import Poly
-from semialg.primitives import NEG, POS, REGISTRY, ZERO
+from semialg.core import primitives
+from semialg.core.dag import BOOL_OPS, COMPARE_OPS
+from semialg.core.poly import Poly
+from semialg.core.primitives import NEG, POS, REGISTRY, ZERO
+from semialg.frontends.text import parse
 
 NAMES = sorted(REGISTRY)
 DISCONTINUOUS = {"sign", "step", "heaviside", "floor", "round"}  # THEORY.md section 1

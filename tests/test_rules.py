@@ -3,8 +3,8 @@ from fractions import Fraction as Q
 
 import pytest
 
-from semialg.errors import InputError
-from semialg.parse import parse
+from semialg.core.errors import InputError
+from semialg.frontends.text import parse
 from semialg.rules import derivative_at, get_rule, parse_override
 
 H = Q(1, 2)

@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 
 from semialg import smt
-from semialg.poly import Poly
+from semialg.core.poly import Poly
 
 x, y = Poly.variables(2)
 SQRT2 = smt.AlgebraicNumber((1, 0, -2), 1, 2 ** 0.5)

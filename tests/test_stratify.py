@@ -16,15 +16,16 @@ from math import comb
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from semialg import numeric, smt
-from semialg.arrangement import enumerate_faces
-from semialg.errors import InputError
-from semialg.parse import parse
-from semialg.poly import Poly, nullspace, solve_affine
-from semialg.polyhedra import Cone
-from semialg.stratify import StratifyError, stratify
+from semialg.core.errors import InputError
+from semialg.core.poly import Poly, nullspace, solve_affine
+from semialg.frontends.text import parse
+from semialg.stratification import StratifyError, stratify
+from semialg.stratification.arrangement import enumerate_faces
+from semialg.stratification.polyhedra import Cone
 
 
 # --------------------------------------------------------------------------- helpers
@@ -424,7 +425,7 @@ def test_sixty_four_lines():
 
 # --------------------------------------------------------------------------- CLI
 def test_cli_table_and_json(capsys):
-    from semialg.cli import main
+    from semialg.cli.app import main
     assert main(["strata", "relu(x) + abs(y)"]) == 0
     out = capsys.readouterr().out
     assert "9 strata" in out and "x = 0 and y = 0" in out
@@ -440,7 +441,7 @@ def test_cli_table_and_json(capsys):
 
 
 def test_cli_algebraic_sample_has_a_float(capsys):
-    from semialg.cli import main
+    from semialg.cli.app import main
     assert main(["strata", "relu(x**2 - 2)", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     roots = [t for t in doc["strata"] if t["dim"] == 0]

@@ -1,15 +1,15 @@
-"""semialg.sympy_bridge: Program <-> sympy, the supported fragment and clear refusals."""
+"""semialg.frontends.sympy: Program <-> sympy, the supported fragment and clear refusals."""
 import random
 from fractions import Fraction
 
 import pytest
 import sympy
 
-from semialg.dag import Node
-from semialg.errors import InputError, UnsupportedError
+from semialg.core.dag import Node
+from semialg.core.errors import InputError, UnsupportedError
+from semialg.frontends.sympy import from_sympy, symbols_for, to_sympy
+from semialg.frontends.text import parse
 from semialg.numeric import exact_value
-from semialg.parse import parse
-from semialg.sympy_bridge import from_sympy, symbols_for, to_sympy
 
 x, y, z = sympy.symbols("x y z")
 rx, ry = sympy.symbols("x y", real=True)

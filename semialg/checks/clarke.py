@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
-from .. import smt
-from ..dag import Program
-from ..errors import InputError, SemialgError
-from ..parse import parse
-from ..poly import Poly, rank
-from ..stratify import Options, Stratification, Stratum, _point_sympy, exact_sign, stratify
-from .geometry import in_closure_at
-from .lipschitz import NOT_LIPSCHITZ, UNDECIDED, Jump, lipschitz
+from semialg import smt
+from semialg.checks.geometry import in_closure_at
+from semialg.checks.lipschitz import NOT_LIPSCHITZ, UNDECIDED, Jump, lipschitz
+from semialg.core.dag import Program
+from semialg.core.errors import InputError, SemialgError
+from semialg.core.poly import Poly, rank
+from semialg.frontends.text import parse
+from semialg.stratification import Options, Stratification, Stratum, exact_sign, point_sympy, stratify
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 PolyMatrix = tuple[tuple[Poly, ...], ...]
@@ -206,7 +206,7 @@ def _reshape(flat: Sequence, m: int, n: int) -> Matrix:
 
 def vertices_json(vertices: Sequence) -> list:
     """Vertices as exact strings: ``[["1", "0"], ...]`` for scalar functions, ``[[[row], ...], ...]`` otherwise."""
-    from ..rules import fmt_exact
+    from semialg.rules import fmt_exact
     if vertices and len(vertices[0]) == 1:
         return [[fmt_exact(v) for v in vx[0]] for vx in vertices]
     return [[[fmt_exact(v) for v in row] for row in vx] for vx in vertices]
@@ -246,7 +246,7 @@ def clarke_generators(strat: Stratification, stratum: Stratum) -> tuple[tuple[in
     """Ids of the full-dimensional strata whose closure contains ``stratum`` (itself if it is
     full-dimensional), and their distinct polynomial Jacobians.
 
-    >>> from semialg.parse import parse
+    >>> from semialg.frontends.text import parse
     >>> s = stratify(parse("relu(x)"))
     >>> cells, gens = clarke_generators(s, s.strata[1])
     >>> cells, [str(g[0][0]) for g in gens]
@@ -264,7 +264,7 @@ def clarke_generators(strat: Stratification, stratum: Stratum) -> tuple[tuple[in
 def clarke_on_stratum(strat: Stratification, stratum: Stratum, timeout_ms: int = 60_000) -> StratumClarke:
     """The Clarke Jacobian on ``stratum``: its generators and its vertices at the sample.
 
-    >>> from semialg.parse import parse
+    >>> from semialg.frontends.text import parse
     >>> s = stratify(parse("max(x, y, -x - y)"))
     >>> origin = [t for t in s.strata if t.dim == 0][0]
     >>> c = clarke_on_stratum(s, origin)
@@ -289,7 +289,7 @@ def hull_vertices_at(generators: Sequence[Sequence[Poly]], point: Sequence, m: i
         pt = tuple(Fraction(v) for v in point)
         values = [tuple(p.eval(pt) for p in g) for g in generators]
         return tuple(_reshape(v, m, n) for v in extreme_points(values)), ""
-    sym = _point_sympy(point)
+    sym = point_sympy(point)
     values, kept = [], []
     for flat in generators:
         val = tuple(p.eval(sym) for p in flat)
@@ -312,7 +312,7 @@ def hull_vertices_at(generators: Sequence[Sequence[Poly]], point: Sequence, m: i
 def _as_point(program: Program, point) -> tuple[Fraction, ...]:
     n = program.n_inputs
     if isinstance(point, str):
-        from ..parse import parse_point
+        from semialg.frontends.text import parse_point
         return parse_point(point, program.inputs)
     try:
         coords = list(point)
@@ -334,7 +334,7 @@ def _as_point(program: Program, point) -> tuple[Fraction, ...]:
 
 def require_lipschitz(program: Program, strat: Stratification | None, timeout_ms: int) -> None:
     """Raise :class:`NotLipschitzError` (with the jump) or :class:`UndecidedError` unless ``program`` is continuous."""
-    from ..rules import fmt_exact
+    from semialg.rules import fmt_exact
     lip = lipschitz(program, strat, timeout_ms)
     if lip.status == NOT_LIPSCHITZ:
         j = lip.witness
@@ -356,7 +356,7 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     ``"x**2 + y**2 <= 4"`` (a point outside it is an input error). ``check_lipschitz=False``
     skips the continuity check (for callers that already ran it on this program). Raises :class:`NotLipschitzError` if the
     function jumps, :class:`UndecidedError` if a solver query was undecided,
-    :class:`~semialg.errors.InputError` for a malformed point.
+    :class:`~semialg.core.errors.InputError` for a malformed point.
 
     >>> r = clarke_at("max(x, y, -x - y)", [0, 0])
     >>> len(r.vertices), r.contains_zero, r.stratum.dim, len(r.cells)
@@ -369,7 +369,7 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     pt = _as_point(program, point)
     timeout_ms = int(timeout * 1000)
     if stratification is None:
-        from .conservative import _domain
+        from semialg.checks.conservative import _domain
         stratification = stratify(program, Options(timeout_ms=timeout_ms, domain=_domain(domain, program)))
     strat = stratification
     if check_lipschitz:

@@ -27,15 +27,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from . import VerdictResult
-from ..dag import Program
-from ..errors import InputError
-from ..parse import parse
-from ..poly import Poly
-from ..rules import Rule, field_polys, fmt_exact, get_rule
-from ..stratify import Options, Stratification, StratifyError, Stratum, _point_sympy, exact_sign, stratify
-from .geometry import NO, UNKNOWN, YES, projection_violation, tangent_basis
-from .lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, Jump, lipschitz
+from semialg.checks import VerdictResult
+from semialg.checks.geometry import NO, UNKNOWN, YES, projection_violation, tangent_basis
+from semialg.checks.lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, Jump, lipschitz
+from semialg.core.dag import Program
+from semialg.core.errors import InputError
+from semialg.core.poly import Poly
+from semialg.frontends.text import parse
+from semialg.rules import Rule, field_polys, fmt_exact, get_rule
+from semialg.stratification import Options, Stratification, StratifyError, Stratum, exact_sign, point_sympy, stratify
 
 CONSERVATIVE, NOT_CONSERVATIVE, NOT_LIPSCHITZ_V, UNKNOWN_V = "conservative", "not_conservative", "not_lipschitz", "unknown"
 EXIT = {CONSERVATIVE: 0, NOT_CONSERVATIVE: 1, NOT_LIPSCHITZ_V: 1, UNKNOWN_V: 3}
@@ -233,10 +233,10 @@ def _freeze(field_sets) -> tuple:
 
 def _witness(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms) -> Witness | None:
     """Re-check a violation exactly; confirm it numerically along the curve."""
-    from .geometry import in_closure_at
+    from semialg.checks.geometry import in_closure_at
     x, d = tuple(answer.point), tuple(answer.extra)
-    pt = _point_sympy(x)
-    dd = _point_sympy(d)
+    pt = point_sympy(x)
+    dd = point_sympy(d)
     if not s.contains(pt):
         return None
     if any(exact_sign(sum((gp.eval(pt) * di for gp, di in zip(e.gradient(), dd)), Fraction(0))) != 0 for e in s.equalities):
@@ -250,7 +250,7 @@ def _witness(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms) 
         return None
     value = tuple(vp.eval(pt) for vp in v)
     source = "the rule's own value" if kind == "own" else f"the closure of the graph (limit from stratum {source_id})"
-    from .. import numeric  # numpy is loaded only when a witness needs confirming
+    from semialg import numeric  # numpy is loaded only when a witness needs confirming
     confirmation = numeric.confirm_along_curve(strat.program, k, v, s, x, d)
     return Witness(s.id, k, x, d, df, fv, value, source, confirmation)
 

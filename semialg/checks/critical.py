@@ -32,16 +32,16 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from . import VerdictResult
-from .. import smt
-from ..dag import Program
-from ..errors import InputError
-from ..poly import Poly
-from ..rules import Rule, field_polys, get_rule
-from ..stratify import Options, Stratification, Stratum, _point_sympy, exact_sign, stratify
-from .clarke import StratumClarke, clarke_on_stratum, hull_vertices_at, in_hull
-from .geometry import YES, restrict, vanishes_on
-from .lipschitz import NOT_LIPSCHITZ, Jump, lipschitz
+from semialg import smt
+from semialg.checks import VerdictResult
+from semialg.checks.clarke import StratumClarke, clarke_on_stratum, hull_vertices_at, in_hull
+from semialg.checks.geometry import YES, restrict, vanishes_on
+from semialg.checks.lipschitz import NOT_LIPSCHITZ, Jump, lipschitz
+from semialg.core.dag import Program
+from semialg.core.errors import InputError
+from semialg.core.poly import Poly
+from semialg.rules import Rule, field_polys, get_rule
+from semialg.stratification import Options, Stratification, Stratum, exact_sign, point_sympy, stratify
 
 NONE, ARTIFICIAL, NOT_LIPSCHITZ_V, UNKNOWN_V = "no_artificial_critical_points", "artificial_critical_points", "not_lipschitz", "unknown"
 EXIT = {NONE: 0, ARTIFICIAL: 1, NOT_LIPSCHITZ_V: 1, UNKNOWN_V: 3}
@@ -133,7 +133,7 @@ def _holds_at(point: tuple, members, separations) -> bool:
 def _recheck(stratum: Stratum, point: tuple, members, separations, timeout_ms: int) -> bool:
     if all(isinstance(v, Fraction) for v in point):
         return stratum.contains(point) and _holds_at(point, members, separations)
-    if not stratum.contains(_point_sympy(point)):
+    if not stratum.contains(point_sympy(point)):
         return False
     return smt.convex_query([], len(point), members, separations, at=point, timeout_ms=timeout_ms).status == smt.SAT
 
@@ -194,7 +194,7 @@ def _key(v: Vector) -> tuple:
 
 
 def _values_at(vectors: Sequence[Vector], point: tuple, m: int, n: int) -> tuple:
-    pt = point if all(isinstance(v, Fraction) for v in point) else _point_sympy(point)
+    pt = point if all(isinstance(v, Fraction) for v in point) else point_sympy(point)
     out = []
     for v in vectors:
         flat = tuple(p.eval(pt) for p in v)
@@ -358,7 +358,7 @@ def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: 
     >>> [(s.stratum.id, s.sample, s.field, s.clarke) for s in r.spurious]
     [(1, (Fraction(0, 1),), (((Fraction(1, 1),),),), (((Fraction(0, 1),),),))]
     """
-    from .conservative import _as_program, _domain, _field_program
+    from semialg.checks.conservative import _as_program, _domain, _field_program
     t0 = time.perf_counter()
     program = _as_program(function, variables)
     field_program = _field_program(field, program)
@@ -375,7 +375,7 @@ def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: 
     timings = {"parse": t1 - t0, "stratify": t2 - t1}
     lip = lipschitz(program, strat, timeout_ms, options)
     if lip.status == NOT_LIPSCHITZ:
-        from .conservative import _fmt_point, _fmt_vec
+        from semialg.checks.conservative import _fmt_point, _fmt_vec
         j = lip.witness
         reason = (f"the function jumps at {_fmt_point(j.point)}: its value is {_fmt_vec(j.value)} but its limit "
                   f"from stratum {j.neighbour} is {_fmt_vec(j.limit)}; Clarke Jacobians need a locally Lipschitz function")
@@ -406,5 +406,5 @@ def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: 
 
 
 def _fmt(point) -> str:
-    from ..rules import fmt_exact
+    from semialg.rules import fmt_exact
     return "(" + ", ".join(fmt_exact(v) for v in point) + ")"

@@ -6,8 +6,8 @@ equalities' gradients). A polynomial vanishes on ``S`` iff its restriction to
 ``aff(S)`` is the zero polynomial (an open subset of an affine space is Zariski
 dense in it), so these questions need no solver. Nonlinear strata go to z3.
 
->>> from semialg.parse import parse
->>> from semialg.stratify import stratify
+>>> from semialg.frontends.text import parse
+>>> from semialg.stratification import stratify
 >>> s = stratify(parse("relu(x - y)"))
 >>> line = [t for t in s.strata if t.dim == 1][0]
 >>> tangent_basis(line)
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
-from .. import smt
-from ..poly import Poly, nullspace
-from ..stratify import Stratum, exact_sign, _point_sympy
+from semialg import smt
+from semialg.core.poly import Poly, nullspace
+from semialg.stratification import Stratum, exact_sign, point_sympy
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 
@@ -118,7 +118,7 @@ def all_vanish_on(stratum: Stratum, polys: Sequence[Poly], timeout_ms: int = 10_
         if point is None:
             return Answer(UNKNOWN, reason="no rational point found where the polynomial is nonzero")
         return Answer(NO, point)
-    point = _point_sympy(stratum.sample)
+    point = point_sympy(stratum.sample)
     if any(exact_sign(p.eval(point)) != 0 for p in polys):
         return Answer(NO, tuple(stratum.sample))
     result = smt.exists_nonzero(stratum.conditions, polys, len(stratum.sample), None, timeout_ms)
@@ -170,7 +170,7 @@ def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 
 
 def in_closure_at(point: Sequence, cell: Stratum, timeout_ms: int = 10_000) -> bool | None:
     """Is ``point`` in the closure of ``cell``? Exact: relaxed conditions for linear cells, z3 otherwise."""
-    pt = _point_sympy(point)
+    pt = point_sympy(point)
     relaxed = all((exact_sign(p.eval(pt)) == 0) if s == 0 else (exact_sign(p.eval(pt)) * s >= 0)
                   for p, s in cell.conditions)
     if not relaxed:

@@ -11,7 +11,7 @@ or ``a = 1/2`` (``round``) they equal a two-branch ``where``, and a jump of that
 surrogate at a point where every such argument is inside its window is a jump
 of the program.
 
->>> from semialg.parse import parse
+>>> from semialg.frontends.text import parse
 >>> r = lipschitz(parse("where(x > 0, 1, 0)"))
 >>> r.status, r.witness.point, r.witness.value, r.witness.limit
 ('not_lipschitz', (Fraction(0, 1),), (Fraction(0, 1),), (Fraction(1, 1),))
@@ -23,10 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .. import primitives
-from ..dag import Node, Program, walk_postorder
-from ..stratify import Options, Stratification, stratify
-from .geometry import NO, UNKNOWN, all_vanish_on, in_closure_at
+from semialg.checks.geometry import NO, UNKNOWN, all_vanish_on, in_closure_at
+from semialg.core import primitives
+from semialg.core.dag import Node, Program, walk_postorder
+from semialg.stratification import Options, Stratification, stratify
 
 LIPSCHITZ, NOT_LIPSCHITZ, UNDECIDED = "lipschitz", "not_lipschitz", "unknown"
 _WINDOWS = {"floor": (Fraction(-1), Fraction(1)), "round": (Fraction(-1, 2), Fraction(3, 2))}
@@ -126,7 +126,7 @@ def _confirm(program, strat, s, c, point, replaced, timeout_ms) -> Jump | None:
     if value == limit:
         return None
     if replaced:
-        from ..numeric import exact_value
+        from semialg.numeric import exact_value
         helper = Program(program.inputs, tuple(arg for _, arg in replaced))
         args = exact_value(helper, point)
         for (node, _), a in zip(replaced, args):

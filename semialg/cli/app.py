@@ -1,0 +1,110 @@
+"""The ``semialg`` command line.
+
+One function pair per subcommand, registered in :data:`SUBCOMMANDS` as
+``name -> (setup_parser, run)``: ``setup_parser(parser)`` adds the arguments to
+the subcommand's ``argparse`` parser, ``run(args)`` prints the result on
+stdout and returns the exit code (``report.OK`` ...). The first line of
+``run.__doc__`` is the subcommand's help. A new subcommand is a module of
+``semialg.cli`` with its two functions and one entry in the table below.
+
+Invariant: :func:`main` returns an exit code and never lets a
+:class:`~semialg.core.errors.SemialgError` escape: the message (with a caret under
+the offending column) goes to stderr and the code is 2 (``report.USAGE``).
+
+>>> main(["eval", "relu(x) - relu(-x)", "--at", "x=-1/2"])
+relu(x) - relu(-x) at x = -1/2
+  -1/2  (-0.5)
+0
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from semialg import __version__, report
+from semialg.cli import check, clarke, critical, examples, implicit, inspect_program, strata
+from semialg.core.errors import ParseError, SemialgError
+
+SetupParser = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+
+SUBCOMMANDS: dict[str, tuple[SetupParser, Run]] = {
+    "parse": (inspect_program.setup_parse, inspect_program.run_parse),
+    "eval": (inspect_program.setup_eval, inspect_program.run_eval),
+    "check": (check.setup_check, check.run_check),
+    "strata": (strata.setup_strata, strata.run_strata),
+    "implicit": (implicit.setup_implicit, implicit.run_implicit),
+    "examples": (examples.setup_examples, examples.run_examples),
+    "clarke": (clarke.setup_clarke, clarke.run_clarke),
+    "critical": (critical.setup_critical, critical.run_critical),
+}
+"""Subcommand name -> (setup_parser, run), in the order ``semialg --help`` lists them."""
+
+
+# --------------------------------------------------------------------------- main
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so :func:`main` controls exit codes."""
+
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: error: {message}", self.format_usage())
+
+
+class _UsageError(Exception):
+    def __init__(self, message: str, usage: str):
+        super().__init__(message)
+        self.usage = usage
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, one subparser per entry of :data:`SUBCOMMANDS`."""
+    parser = _Parser(prog="semialg",
+                     description="Exact verification of nonsmooth derivatives of piecewise-polynomial programs.",
+                     epilog="exit codes: 0 holds, 1 fails, 2 usage or input error, 3 unknown")
+    parser.add_argument("--version", action="version", version=f"semialg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.subcommand_parsers = {}
+    for name, (setup, run) in SUBCOMMANDS.items():
+        help_text = ((run.__doc__ or "").strip().splitlines() or [""])[0]
+        subparser = sub.add_parser(name, help=help_text, description=help_text)
+        setup(subparser)
+        parser.subcommand_parsers[name] = subparser
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    The console script ``semialg`` is this function (``sys.exit(main())``).
+    """
+    err = sys.stderr
+    parser = build_parser()
+    try:
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # report it with the subcommand's own usage line, not the top-level one
+            owner = parser.subcommand_parsers.get(args.command, parser)
+            owner.error(f"unrecognized arguments: {' '.join(unknown)}")
+    except _UsageError as exc:
+        err.write(exc.usage + str(exc) + "\n")
+        return report.USAGE
+    except SystemExit as exc:  # --help / --version
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else report.USAGE)
+    if args.command is None:
+        err.write(parser.format_help())
+        return report.USAGE
+    _setup, run = SUBCOMMANDS[args.command]
+    try:
+        return run(args)
+    except SemialgError as exc:
+        message = exc.pretty() if isinstance(exc, ParseError) else str(exc)
+        err.write(f"semialg {args.command}: error: {message}\n")
+        return report.USAGE
+    except RecursionError:
+        err.write(f"semialg {args.command}: error: the expression is nested too deeply for the text parser; "
+                  "build deep programs with the Python API (semialg.frontends.builder)\n")
+        return report.USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""The z3 encoding: polynomials and sign conditions as z3 terms, exact models (rationals and
+algebraic numbers), three-valued results, and the satisfiability check of a conjunction."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Sequence
+
+import z3
+
+from semialg.core.poly import Poly
+
+SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
+Condition = tuple[Poly, int]
+
+
+@dataclass(frozen=True)
+class AlgebraicNumber:
+    """A real algebraic number: the ``index``-th real root (0-based, increasing) of
+    the integer polynomial with ``coefficients`` (highest degree first), with a float beside it.
+
+    >>> AlgebraicNumber((1, 0, -2), 1, 1.4142135623730951).to_sympy()
+    sqrt(2)
+    """
+
+    coefficients: tuple[int, ...]
+    index: int
+    approx: float
+
+    def to_sympy(self):
+        import sympy
+        t = sympy.Symbol("t")
+        return sympy.real_roots(sympy.Poly(list(self.coefficients), t))[self.index]
+
+    def __float__(self):
+        return self.approx
+
+    def __str__(self):
+        """``root(P(t), i)``: the i-th real root (0-based, increasing) of P, e.g. ``root(t**2 - 2, 1)``."""
+        import sympy
+        t = sympy.Symbol("t")
+        return f"root({sympy.Poly(list(self.coefficients), t).as_expr()}, {self.index})"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer to one query: ``status`` and, when sat, an exact ``point``."""
+
+    status: str
+    point: tuple | None = None
+    reason: str = ""
+
+
+@dataclass
+class Stats:
+    """Counters of solver work (mutable on purpose: one per stratification run)."""
+
+    calls: int = 0
+    linear_calls: int = 0
+    nonlinear_calls: int = 0
+    seconds: float = 0.0
+    unknown: int = 0
+    reasons: list = field(default_factory=list)
+
+
+_STANDARD: dict = {}     # nvars -> the z3 variables x0..x{n-1} (z3 terms are immutable and shared)
+_TERMS: dict = {}        # (Poly, nvars) -> its z3 term over the standard variables
+
+
+def _variables(nvars: int):
+    xs = _STANDARD.get(nvars)
+    if xs is None:
+        xs = _STANDARD[nvars] = [z3.Real(f"x{i}") for i in range(nvars)]
+    return list(xs)
+
+
+def _val(c: Fraction):
+    return z3.RealVal(c.numerator) if c.denominator == 1 else z3.Q(c.numerator, c.denominator)
+
+
+def to_z3(p: Poly, xs):
+    """The polynomial as a z3 arithmetic term over the variables ``xs``."""
+    terms = []
+    for mono, c in p.terms.items():
+        factors = [xs[i] if e == 1 else xs[i] ** e for i, e in enumerate(mono) if e]
+        if not factors:
+            terms.append(_val(c))
+            continue
+        prod = factors[0]
+        for f in factors[1:]:
+            prod = prod * f
+        terms.append(prod if c == 1 else _val(c) * prod)
+    if not terms:
+        return z3.RealVal(0)
+    return terms[0] if len(terms) == 1 else z3.Sum(*terms)
+
+
+def _atom(p: Poly, s: int, xs):
+    std = _STANDARD.get(len(xs))
+    if std is not None and all(a is b for a, b in zip(xs, std)):
+        t = _TERMS.get((p, len(xs)))
+        if t is None:
+            if len(_TERMS) > 100_000:
+                _TERMS.clear()
+            t = _TERMS[(p, len(xs))] = to_z3(p, xs)
+    else:
+        t = to_z3(p, xs)
+    return t < 0 if s < 0 else (t == 0 if s == 0 else t > 0)
+
+
+def _model_value(v) -> Fraction | AlgebraicNumber:
+    if z3.is_rational_value(v):
+        return Fraction(v.numerator_as_long(), v.denominator_as_long())
+    if z3.is_algebraic_value(v):
+        poly = v.poly()
+        coeffs = _poly_coefficients(poly)
+        approx = float(Fraction(v.approx(30).as_fraction()))
+        roots = sorted(r for r in _real_roots(coeffs))
+        index = min(range(len(roots)), key=lambda i: abs(roots[i] - approx)) if roots else 0
+        return AlgebraicNumber(coeffs, index, approx)
+    raise ValueError(f"unexpected model value {v}")
+
+
+def _poly_coefficients(poly) -> tuple[int, ...]:
+    """Integer coefficients (highest first) of z3's defining polynomial (z3 gives lowest first)."""
+    coeffs = [int(str(c)) for c in poly]
+    return tuple(reversed(coeffs))
+
+
+def _real_roots(coeffs: Sequence[int]) -> list[float]:
+    import numpy as np
+    roots = np.roots(np.array(coeffs, dtype=float))
+    return [float(r.real) for r in roots if abs(r.imag) < 1e-9]
+
+
+def _point_from_model(model, xs) -> tuple:
+    return tuple(_model_value(model.eval(x, model_completion=True)) for x in xs)
+
+
+def _solver_for(conds: Sequence[Condition], timeout_ms: int | None):
+    linear = all(p.is_linear for p, _ in conds)
+    solver = z3.SolverFor("QF_LRA") if linear else z3.Tactic("qfnra-nlsat").solver()
+    if timeout_ms:
+        solver.set("timeout", int(timeout_ms))
+    return solver, linear
+
+
+def check(conds: Sequence[Condition], nvars: int, timeout_ms: int | None = 10_000, stats: Stats | None = None) -> Result:
+    """Is the conjunction of sign conditions satisfiable? (fresh solver)"""
+    import time
+    t0 = time.perf_counter()
+    xs = _variables(nvars)
+    solver, linear = _solver_for(conds, timeout_ms)
+    for p, s in conds:
+        solver.add(_atom(p, s, xs))
+    answer = solver.check()
+    result = _result(answer, solver, xs)
+    if stats is not None:
+        stats.calls += 1
+        stats.seconds += time.perf_counter() - t0
+        if linear:
+            stats.linear_calls += 1
+        else:
+            stats.nonlinear_calls += 1
+        if result.status == UNKNOWN:
+            stats.unknown += 1
+            stats.reasons.append(result.reason)
+    return result
+
+
+def _result(answer, solver, xs) -> Result:
+    if answer == z3.sat:
+        return Result(SAT, _point_from_model(solver.model(), xs))
+    if answer == z3.unsat:
+        return Result(UNSAT)
+    return Result(UNKNOWN, reason=str(solver.reason_unknown()) or "z3 returned unknown")
+
+
+class IncrementalLinear:
+    """A linear-arithmetic solver kept along a depth-first walk (push/pop).
+
+    >>> from semialg.core.poly import Poly
+    >>> x, = Poly.variables(1)
+    >>> inc = IncrementalLinear(1)
+    >>> inc.push([(x, 1)]); inc.check([(x - 1, -1)]).status
+    'sat'
+    >>> inc.check([(x, -1)]).status
+    'unsat'
+    """
+
+    def __init__(self, nvars: int, timeout_ms: int | None = 10_000, stats: Stats | None = None):
+        self.xs = _variables(nvars)
+        self.solver = z3.SolverFor("QF_LRA")
+        if timeout_ms:
+            self.solver.set("timeout", int(timeout_ms))
+        self.stats = stats
+        self.depth = 0
+
+    def push(self, conds: Sequence[Condition]):
+        self.solver.push()
+        self.depth += 1
+        for p, s in conds:
+            self.solver.add(_atom(p, s, self.xs))
+
+    def pop(self, levels: int = 1):
+        self.solver.pop(levels)
+        self.depth -= levels
+
+    def check(self, extra: Sequence[Condition]) -> Result:
+        import time
+        t0 = time.perf_counter()
+        assumptions = [_atom(p, s, self.xs) for p, s in extra]
+        answer = self.solver.check(*assumptions)
+        result = _result(answer, self.solver, self.xs)
+        if self.stats is not None:
+            self.stats.calls += 1
+            self.stats.linear_calls += 1
+            self.stats.seconds += time.perf_counter() - t0
+            if result.status == UNKNOWN:
+                self.stats.unknown += 1
+                self.stats.reasons.append(result.reason)
+        return result

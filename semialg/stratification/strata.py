@@ -1,0 +1,272 @@
+"""Branch tree -> cells -> strata, with exact samples, dimensions and adjacency.
+
+THEORY §1-2. Walk the DAG in topological order; every nonsmooth node, once the
+branches below it are fixed, has polynomial arguments, and branching on its
+primitive's :class:`~semialg.core.primitives.Branch` es (sign conditions) gives a
+*branch tree* whose leaves are the cells. Each leaf becomes a :class:`Stratum`:
+conditions, dimension (exact rank; nonlinear rank drops are split or reported as
+unknown), an exact sample point, the branch label of every nonsmooth node and
+the polynomial piece ``f_S``.
+
+Three exact engines, chosen per program (``Options.method="auto"``):
+
+* a *global hyperplane arrangement* (every kink linear and independent of the
+  other nodes' branches: one ReLU layer, ``abs(x) + abs(y)``, a box domain):
+  the faces are enumerated directly with integer arithmetic, no solver, and
+  the closure relation is the face order (:mod:`semialg.stratification.fastpath`,
+  :mod:`semialg.stratification.arrangement`);
+* otherwise the branch tree (:mod:`semialg.stratification.branch_tree`): linear cells carry
+  the double description of their closure and decide every branch by signs at
+  generators (:mod:`semialg.stratification.polyhedra`); nonlinear cells use witness points
+  and z3's nlsat (:mod:`semialg.stratification.nonlinear`, :mod:`semialg.smt`).
+
+>>> from semialg.frontends.text import parse
+>>> s = stratify(parse("relu(x)"))
+>>> [(t.dim, t.condition_text()) for t in s.strata]
+[(1, ['x < 0']), (0, ['x = 0']), (1, ['x > 0'])]
+>>> len(stratify(parse("relu(relu(x) - 1)")).strata)
+5
+>>> s.locate((Fraction(0),)).id
+1
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Sequence
+
+import networkx as nx
+
+from semialg.core.dag import Node, Program, walk_postorder
+from semialg.core.errors import InputError
+from semialg.core.poly import Poly
+from semialg.stratification import nonlinear
+from semialg.stratification.adjacency import adjacency
+from semialg.stratification.branch_tree import Options, Walker
+from semialg.stratification.cells import (
+    SIGN_TEXT,
+    Condition,
+    StratifyError,
+    branch_dependencies,
+    evaluate_memoized,
+    evaluate_with_labels,
+    exact_sign,
+    is_branching,
+    normalize,
+    point_sympy,
+    rationalize,
+)
+from semialg.stratification.fastpath import plan_global, run_global
+
+__all__ = ["Options", "Stratum", "Stratification", "StratifyError", "stratify", "exact_sign", "normalize",
+           "is_branching"]
+
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """A cell on which every branch is fixed and which is a C^1 manifold.
+
+    ``dim`` is None when the dimension could not be decided exactly (``reason``
+    says why). ``sample`` holds Fractions, or :class:`~semialg.smt.AlgebraicNumber`
+    where no rational point was found. ``labels[i]`` is the branch of
+    ``Stratification.branch_nodes[i]``; ``piece[k]`` is output ``k`` on the stratum.
+    """
+
+    id: int
+    dim: int | None
+    conditions: tuple[Condition, ...]
+    sample: tuple
+    labels: tuple
+    piece: tuple[Poly, ...]
+    names: tuple[str, ...] = field(repr=False, default=())
+    reason: str = ""
+
+    @property
+    def linear(self) -> bool:
+        return all(p.is_linear for p, _ in self.conditions)
+
+    @property
+    def rational(self) -> bool:
+        return all(isinstance(v, Fraction) for v in self.sample)
+
+    @property
+    def equalities(self) -> tuple[Poly, ...]:
+        return tuple(p for p, s in self.conditions if s == 0)
+
+    def sample_float(self) -> tuple[float, ...]:
+        return tuple(float(v) for v in self.sample)
+
+    def condition_text(self) -> list[str]:
+        """Conditions as text, e.g. ``['x + y > 0', 'x = 0']``."""
+        return [f"{p.to_str(self.names)} {SIGN_TEXT[s]} 0" for p, s in self.conditions] or ["true"]
+
+    def contains(self, point: Sequence) -> bool:
+        """Exact membership of a point (Fractions or sympy numbers).
+
+        >>> from semialg.frontends.text import parse
+        >>> stratify(parse("abs(x)")).strata[1].contains([0]), stratify(parse("abs(x)")).strata[1].contains([1])
+        (True, False)
+        """
+        point = point_sympy(point)
+        return all(exact_sign(p.eval(point)) == s for p, s in self.conditions)
+
+
+@dataclass(frozen=True)
+class Stratification:
+    """All strata of a program, their closure relation and how they were found.
+
+    ``above[i]``: ids of the strata whose closure contains stratum ``i`` (its
+    neighbours above). ``complete`` is False when a solver answer was unknown;
+    ``reasons`` says where. ``stats["method"]`` names the engine used.
+    """
+
+    program: Program
+    branch_nodes: tuple[Node, ...]
+    strata: tuple[Stratum, ...]
+    above: tuple[tuple[int, ...], ...]
+    complete: bool
+    reasons: tuple[str, ...]
+    stats: dict
+    tree: object = field(repr=False, default=None)   # a locator: .locate(point) -> stratum id | None
+    _walks: dict = field(repr=False, compare=False, default_factory=dict)    # roots -> (order, deps)
+    _values: dict = field(repr=False, compare=False, default_factory=dict)   # (node, labels below) -> value
+
+    @property
+    def n(self) -> int:
+        return self.program.n_inputs
+
+    def graph(self, hasse: bool = False) -> nx.DiGraph:
+        """The closure graph: an edge S -> C when S lies in the closure of C; with
+        ``hasse=True`` only the covering edges (its transitive reduction, the Hasse diagram).
+
+        >>> from semialg.frontends.text import parse
+        >>> g = stratify(parse("relu(x)")).graph()
+        >>> sorted(g.edges), g.nodes[1]["dim"]
+        ([(1, 0), (1, 2)], 0)
+        >>> s = stratify(parse("abs(x) + abs(y)"))
+        >>> len(s.graph().edges), len(s.graph(hasse=True).edges)
+        (16, 12)
+        """
+        g = nx.DiGraph()
+        for s in self.strata:
+            g.add_node(s.id, dim=s.dim)
+        for s in self.strata:
+            for c in self.above[s.id]:
+                g.add_edge(s.id, c)
+        if hasse:
+            h = nx.transitive_reduction(g)
+            h.add_nodes_from(g.nodes(data=True))
+            return h
+        return g
+
+    def locate(self, point: Sequence) -> Stratum:
+        """The stratum containing a rational point (exact).
+
+        Raises :class:`~semialg.core.errors.InputError` outside the domain.
+        """
+        point = tuple(Fraction(v) for v in point)
+        if len(point) != self.n:
+            raise InputError(f"the point has {len(point)} coordinates; the program has {self.n} variables")
+        found = self.tree.locate(point)
+        if found is None:
+            raise InputError("the point is outside the domain of the stratification")
+        return self.strata[found]
+
+    def full_dimensional(self) -> list[Stratum]:
+        return [s for s in self.strata if s.dim == self.n]
+
+    def label_of(self, stratum: Stratum, node: Node):
+        return stratum.labels[self.branch_index[id(node)]]
+
+    @property
+    def branch_index(self) -> dict[int, int]:
+        return {id(n): i for i, n in enumerate(self.branch_nodes)}
+
+    def node_values(self, stratum: Stratum, roots: Sequence[Node] | None = None) -> dict[int, object]:
+        """Value (Poly or bool) of every node on the stratum, keyed by ``id(node)``.
+
+        Memoised across strata: a node's value depends only on the branches of the
+        nodes below it, so a layer's linear kink arguments are built once, not per stratum.
+        """
+        labels = {id(n): lab for n, lab in zip(self.branch_nodes, stratum.labels)}
+        roots = tuple(roots) if roots is not None else tuple(self.program.outputs)
+        walk = self._walks.get(tuple(id(r) for r in roots))
+        if walk is None:
+            order = walk_postorder(roots)
+            walk = self._walks[tuple(id(r) for r in roots)] = (order, branch_dependencies(order))
+        order, deps = walk
+        if any(d not in labels for node in order for d in deps[id(node)][-1:]):
+            return evaluate_with_labels(order, self.program.inputs, labels)  # roots outside the stratification
+        return evaluate_memoized(order, self.program.inputs, labels, deps, self._values)
+
+
+def _stratum(id_, dim, conditions, sample, labels, piece, names) -> Stratum:
+    """A Stratum without the frozen dataclass's per-field ``__setattr__`` (thousands are made at once)."""
+    s = object.__new__(Stratum)
+    s.__dict__.update(id=id_, dim=dim, conditions=conditions, sample=sample, labels=labels, piece=piece,
+                      names=names, reason="")
+    return s
+
+
+# --------------------------------------------------------------------------- entry point
+def stratify(program: Program, options: Options | None = None, **kwargs) -> Stratification:
+    """Stratify ``program``: every cell of its branch tree, as strata with adjacency.
+
+    Keyword arguments build an :class:`Options`.
+
+    >>> from semialg.frontends.text import parse
+    >>> s = stratify(parse("abs(x) + abs(y)"))
+    >>> sorted(t.dim for t in s.strata), s.stats["method"]
+    ([0, 1, 1, 1, 1, 2, 2, 2, 2], 'arrangement')
+    >>> origin = [t for t in s.strata if t.dim == 0][0]
+    >>> len(s.above[origin.id])
+    8
+    >>> stratify(parse("abs(x) + abs(y)"), method="tree").above == s.above
+    True
+    """
+    options = options or Options(**kwargs)
+    if options.method not in ("auto", "tree", "smt"):
+        raise InputError(f"unknown stratification method '{options.method}'; use auto, tree or smt")
+    t0 = time.perf_counter()
+    n = program.n_inputs
+    names = tuple(program.inputs)
+    roots = ([options.domain] if options.domain is not None else []) + list(program.outputs) + list(options.extra_roots)
+    plan = plan_global(roots, n, program.inputs) if options.method == "auto" else None
+    if plan is not None:
+        res = run_global(plan, n, program.inputs, program.outputs, options.domain, options.max_strata,
+                         options.progress)
+        faces = res.faces.faces
+        strata = tuple(_stratum(k, faces[f].dim, res.conds[k], faces[f].point(), res.labels[k], res.pieces[k], names)
+                       for k, f in enumerate(res.face_ids))
+        t1 = time.perf_counter()
+        up = res.faces.closure_above()
+        sof = res.locator.stratum_of_face
+        above = tuple(tuple(sorted(sof[c] for c in up[f] if c in sof)) for f in res.face_ids)
+        t2 = time.perf_counter()
+        stats = {"method": "arrangement", "solver_calls": 0, "solver_seconds": 0.0, "hyperplanes": len(plan.planes),
+                 "faces": len(faces), "seconds_faces": res.seconds_faces, "seconds_cells": t1 - t0,
+                 "seconds_adjacency": t2 - t1}
+        if options.progress is not None and t2 - t0 > 1.0:
+            options.progress(len(strata), t2 - t0)
+        return Stratification(program, tuple(plan.order[p.pos] for p in plan.nodes), strata, above, True, (),
+                              stats, res.locator)
+    walker = Walker(program, options)
+    walker.run()
+    leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons)
+    strata = tuple(Stratum(i, leaf.dim, leaf.conds, leaf.sample, leaf.labels, leaf.piece, names, leaf.reason)
+                   for i, leaf in enumerate(leaves))
+    for i, leaf in enumerate(leaves):
+        walker.tree.stratum[leaf.tree_node] = i
+    t1 = time.perf_counter()
+    strata, above, adj_reasons = adjacency(strata, leaves, walker.tree, n, options, walker.keys)
+    t2 = time.perf_counter()
+    reasons = tuple(dict.fromkeys(walker.reasons + adj_reasons + [s.reason for s in strata if s.dim is None]))
+    stats = {"method": "tree" if options.method != "smt" else "smt", "solver_calls": walker.stats.calls,
+             "solver_seconds": walker.stats.seconds, "tree_nodes": len(walker.tree.conds),
+             "seconds_cells": t1 - t0, "seconds_adjacency": t2 - t1}
+    return Stratification(program, tuple(walker.order[i] for i in walker.branch_positions), strata, above,
+                          not reasons, reasons, stats, walker.tree)
+
+
