@@ -33,13 +33,14 @@ from semialg.smt.queries import (
     exact_signs,
     exists_nonzero,
     in_closure,
+    meets_relaxed,
     naive_sign_cells,
     rank_drop,
     simplex_combination_zero,
     simplex_query,
 )
 
-__all__ = ['clear_caches', 'AlgebraicNumber', 'Condition', 'IncrementalLinear', 'Result', 'SAT', 'Stats', 'UNKNOWN', 'UNSAT', 'check', 'convex_query', 'enumerate_points', 'exact_signs', 'exists_nonzero', 'in_closure', 'naive_sign_cells', 'rank_drop', 'simplex_combination_zero', 'simplex_query', 'to_z3']
+__all__ = ['clear_caches', 'AlgebraicNumber', 'Condition', 'IncrementalLinear', 'Result', 'SAT', 'Stats', 'UNKNOWN', 'UNSAT', 'check', 'convex_query', 'enumerate_points', 'exact_signs', 'exists_nonzero', 'in_closure', 'meets_relaxed', 'naive_sign_cells', 'rank_drop', 'simplex_combination_zero', 'simplex_query', 'to_z3']
 
 
 def clear_caches() -> None:

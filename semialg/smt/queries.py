@@ -21,6 +21,7 @@ from semialg.smt.encoding import (
     _model_value,
     _point_from_model,
     _result,
+    _solver_for,
     _val,
     _variables,
     check,
@@ -403,3 +404,35 @@ def naive_sign_cells(kinks: Sequence[Poly], nvars: int, timeout_ms: int | None =
         else:
             solver.pop()
     return cells, calls
+
+
+def meets_relaxed(conds: Sequence[Condition], relaxed: Sequence[Condition], nvars: int,
+                  timeout_ms: int | None = 10_000, stats: Stats | None = None) -> Result:
+    """Is there a point of the cell ``conds`` where the *relaxed* conditions hold (``p = 0`` for
+    ``s = 0``, ``s·p >= 0`` otherwise)? The relaxed set contains the closure of the cell
+    ``relaxed``, so ``unsat`` proves that the first cell misses that closure everywhere.
+
+    >>> x, y = Poly.variables(2)
+    >>> meets_relaxed([(x, 0)], [(x, 1), (y, 1)], 2).status
+    'sat'
+    >>> meets_relaxed([(x, 0), (y, -1)], [(x, 1), (x * y, 1), (y, 1)], 2).status
+    'unsat'
+    """
+    import time
+    t0 = time.perf_counter()
+    xs = _variables(nvars)
+    solver, linear = _solver_for(list(conds) + list(relaxed), timeout_ms)
+    for p, s in conds:
+        solver.add(_atom(p, s, xs))
+    for p, s in relaxed:
+        t = to_z3(p, xs)
+        solver.add(t == 0 if s == 0 else (t >= 0 if s > 0 else t <= 0))
+    result = _result(solver.check(), solver, xs)
+    if stats is not None:
+        stats.calls += 1
+        stats.seconds += time.perf_counter() - t0
+        if linear:
+            stats.linear_calls += 1
+        else:
+            stats.nonlinear_calls += 1
+    return result

@@ -35,6 +35,7 @@ from semialg.core.poly import Poly
 from semialg.stratification import nonlinear
 from semialg.stratification.branch_tree import Options, Tree
 from semialg.stratification.cells import exact_sign, linear_key, normalize, point_sympy
+from semialg.stratification.frontier import Frontier, needs_certificate
 
 
 class Search:
@@ -162,9 +163,11 @@ def _spread(cone, key) -> tuple[bool, bool]:
     return pos, neg
 
 
-def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: Options, keys: dict):
+def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: Options, keys: dict,
+              frontier: Frontier | None = None):
     """``(strata, above, reasons)``: the neighbours above every stratum (see the module docstring);
-    ``strata`` comes back longer when a finite stratum had to be split into its points."""
+    ``strata`` comes back longer when a finite stratum had to be split into its points.
+    With ``frontier``, every pair a sample cannot decide is certified on all of the stratum."""
     search = Search(strata, leaves, tree, n, options, keys)
     above = []
     for s in strata:
@@ -172,6 +175,10 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
             above.append([])
         else:
             above.append(search.above(s, s.sample, leaves[s.id].cone))
+    if frontier is not None:
+        for s in strata:
+            if s.dim is not None and 0 < s.dim < n:
+                above[s.id] = _certified(s, above[s.id], strata, leaves, frontier, search.reasons)
     strata = list(strata)
     for s in list(strata):
         if s.dim != 0 or s.linear:
@@ -202,6 +209,24 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
                 strata.append(new)
                 above.append(up)
     return tuple(strata), tuple(tuple(a) for a in above), search.reasons
+
+
+def _certified(s, found: list[int], strata: Sequence, leaves: Sequence, frontier: Frontier, reasons: list) -> list[int]:
+    """The neighbours above ``s``, each pair that needs it decided for all of ``s`` (module
+    :mod:`~semialg.stratification.frontier`); an undecided pair keeps the sample's answer and a reason."""
+    out = set(found)
+    for c in strata:
+        if c.dim is None or c.dim <= s.dim or not needs_certificate(leaves[s.id], leaves[c.id]):
+            continue
+        answer, split, why = frontier.decide(s.conditions, s.sample, c.conditions)
+        if answer is True:
+            out.add(c.id)
+        elif answer is False:
+            out.discard(c.id)
+        else:
+            reasons.append(f"whether stratum {s.id} lies in the closure of stratum {c.id} on all of stratum {s.id} "
+                           f"is undecided: {why or 'adjacency is not constant on it (the split budget is spent)'}")
+    return sorted(out)
 
 
 def separate(points: list, n: int, timeout_ms: int) -> list[tuple] | None:

@@ -14,6 +14,7 @@ exactly (Fractions, or sympy's exact algebraic arithmetic for algebraic points).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
@@ -218,3 +219,53 @@ def evaluate_with_labels(order: Sequence[Node], inputs: Sequence[str], labels: d
         else:
             values[id(node)] = smooth_value(node, args, n, var_index)
     return values
+
+
+@dataclass(frozen=True)
+class Factored:
+    """``p = c · Π q^m`` with normalised irreducible ``q``: ``sign p = sign_c · Π sign(q)^m``."""
+
+    sign_c: int
+    factors: tuple[tuple[Poly, int], ...]
+
+    def sign(self, signs: dict) -> int:
+        """The sign of ``p`` given the sign of every factor."""
+        out = self.sign_c
+        for q, m in self.factors:
+            out *= signs[q] ** m
+        return out
+
+
+_FACTORED: dict = {}
+
+
+def factored(p: Poly) -> Factored:
+    """Exact factorisation over the rationals (sympy), cached.
+
+    >>> x, y = Poly.variables(2)
+    >>> factored(-2 * x ** 3 * y + 2 * x ** 3)
+    Factored(sign_c=-1, factors=((Poly(x0), 3), (Poly(x1 - 1), 1)))
+    """
+    hit = _FACTORED.get(p)
+    if hit is not None:
+        return hit
+    if p.is_const:
+        hit = Factored(exact_sign(p.const_value), ())
+    elif p.is_linear:
+        q, t = normalize(p, 1)
+        hit = Factored(t, ((q, 1),))
+    else:
+        import sympy
+        xs = sympy.symbols(f"x0:{p.nvars}")
+        coeff, parts = sympy.factor_list(p.to_sympy(xs), *xs)
+        sign_c = exact_sign(Fraction(int(sympy.Rational(coeff).p), int(sympy.Rational(coeff).q)))
+        factors = []
+        for expr, m in parts:
+            q, t = normalize(Poly.from_sympy(expr, xs), 1)
+            sign_c *= t ** int(m)
+            factors.append((q, int(m)))
+        hit = Factored(sign_c, tuple(sorted(factors, key=lambda qm: repr(qm[0]))))
+    if len(_FACTORED) > 50_000:
+        _FACTORED.clear()
+    _FACTORED[p] = hit
+    return hit

@@ -30,12 +30,15 @@ from typing import Sequence
 
 from semialg import smt
 from semialg.core.poly import Poly, rank
-from semialg.stratification.cells import Condition, exact_sign, normalize, point_sympy, rationalize
+from semialg.stratification.cells import Condition, exact_sign, factored, normalize, point_sympy, rationalize
 
 
 def dimension(conds: Sequence[Condition], n: int, timeout_ms: int, stats: smt.Stats) -> tuple[int | None, str, list[Poly]]:
     """(dim, reason, split_polys) of a cell given by sign conditions."""
-    eqs = [p for p, s in conds if s == 0]
+    eqs, splits = _squarefree_equalities(conds)
+    if splits:
+        names = [f"x{i}" for i in range(n)]
+        return None, "an equality is a product of kinks: " + " * ".join(q.to_str(names) for q in splits), splits
     lin = [p for p in eqs if p.is_linear]
     nonlin = [p for p in eqs if not p.is_linear]
     chosen: list[Poly] = []
@@ -66,6 +69,44 @@ def dimension(conds: Sequence[Condition], n: int, timeout_ms: int, stats: smt.St
             names = [f"x{i}" for i in range(n)]
             return None, f"the equality {p.to_str(names)} = 0 is singular or dependent on this cell", splits
     return n - len(chosen), "", []
+
+
+def _squarefree_equalities(conds: Sequence[Condition]) -> tuple[list[Poly], list[Poly]]:
+    """The equalities of a cell with each replaced by its irreducible factor (same zero set:
+    ``x**3 = 0`` is ``x = 0``), and the factors to split on when an equality is a product of
+    several (``x**2*y = 0`` is ``x = 0`` or ``y = 0``). An equality with a factor that the cell
+    already sets to zero is implied and dropped.
+
+    >>> x, y = Poly.variables(2)
+    >>> _squarefree_equalities([(x ** 3, 0), (y, 1)])
+    ([Poly(x0)], [])
+    >>> _squarefree_equalities([(x * x * y, 0)])
+    ([], [Poly(x0), Poly(x1)])
+    >>> _squarefree_equalities([(x * x * y, 0), (x, 0)])
+    ([Poly(x0)], [])
+    """
+    zero = {normalize(p, 0)[0] for p, s in conds if s == 0 and p.is_linear}
+    eqs, splits = [], []
+    for p, s in conds:
+        if s != 0:
+            continue
+        if p.is_linear:
+            eqs.append(p)
+            continue
+        factors = [q for q, _ in factored(p).factors]
+        if any(q in zero for q in factors):
+            continue
+        fixed = {q for q, t in conds if t == 0}
+        if len(factors) == 1:
+            eqs.append(factors[0])
+        elif any(q in fixed for q in factors):
+            continue
+        else:
+            signs = {q: t for q, t in conds}
+            splits.extend(q for q in factors if q not in signs)
+            if not splits:  # every factor's sign is fixed and none is zero: cannot happen on a nonempty cell
+                eqs.append(p)
+    return list(dict.fromkeys(eqs)), list(dict.fromkeys(splits))
 
 
 _GLOBAL_RANK: dict = {}

@@ -55,9 +55,9 @@ from semialg.stratification.cells import (
     is_branching,
     normalize,
     point_sympy,
-    rationalize,
 )
 from semialg.stratification.fastpath import plan_global, run_global
+from semialg.stratification.frontier import Frontier, split_leaves
 
 __all__ = ["Options", "Stratum", "Stratification", "StratifyError", "stratify", "exact_sign", "normalize",
            "is_branching"]
@@ -255,12 +255,14 @@ def stratify(program: Program, options: Options | None = None, **kwargs) -> Stra
     walker = Walker(program, options)
     walker.run()
     leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons)
+    frontier = Frontier(n, options.timeout_ms, walker.stats)
+    leaves = split_leaves(leaves, walker.tree, n, frontier, walker.stats, walker.reasons)
     strata = tuple(Stratum(i, leaf.dim, leaf.conds, leaf.sample, leaf.labels, leaf.piece, names, leaf.reason)
                    for i, leaf in enumerate(leaves))
     for i, leaf in enumerate(leaves):
         walker.tree.stratum[leaf.tree_node] = i
     t1 = time.perf_counter()
-    strata, above, adj_reasons = adjacency(strata, leaves, walker.tree, n, options, walker.keys)
+    strata, above, adj_reasons = adjacency(strata, leaves, walker.tree, n, options, walker.keys, frontier)
     t2 = time.perf_counter()
     reasons = tuple(dict.fromkeys(walker.reasons + adj_reasons + [s.reason for s in strata if s.dim is None]))
     stats = {"method": "tree" if options.method != "smt" else "smt", "solver_calls": walker.stats.calls,
