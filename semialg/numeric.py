@@ -251,11 +251,27 @@ def _retract(points: np.ndarray, equalities) -> np.ndarray:
     return y
 
 
-def confirm_along_curve(program: Program, output: int, vertex, stratum, point, direction, steps: int = 401) -> dict:
+def confirm_along_curve(program: Program, output: int, vertex, stratum, point, direction, steps: int = 401,
+                        segment: Fraction | None = None) -> dict:
     """Numerically confirm a refutation: along a curve in ``stratum`` through ``point`` with
     velocity ``direction``, compare the increment of ``f`` with the integral of ``<v, γ'>``.
 
-    On a linear stratum the curve is the segment ``point + τ·direction``, ``τ`` in
+    Never raises: a float failure (a number too large for float64, a singular projection)
+    gives ``{"confirmed": False, "reason": ...}``, and the exact refutation stands alone.
+    """
+    try:
+        with np.errstate(all="raise"):
+            return _confirm_along_curve(program, output, vertex, stratum, point, direction, steps, segment)
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+        return {"confirmed": False, "reason": f"inconclusive in float64 ({type(exc).__name__}: {exc})"}
+
+
+def _confirm_along_curve(program: Program, output: int, vertex, stratum, point, direction, steps: int,
+                         segment: Fraction | None) -> dict:
+    """The body of :func:`confirm_along_curve`. ``segment``: an ``h`` for which the segment
+    ``[point, point + h·direction]`` is known (exactly) to lie in the stratum.
+
+    On a linear stratum (on any stratum when ``segment`` is given) the curve is the segment ``point + τ·direction``, ``τ`` in
     ``[0, h]`` with the largest ``h = 2^-k`` whose endpoint lies in the stratum
     (exactly; the stratum is convex), and the increment of ``f`` is computed
     *exactly* from the program itself (:func:`exact_value` at the two rational
@@ -264,7 +280,8 @@ def confirm_along_curve(program: Program, output: int, vertex, stratum, point, d
     evaluated in float64. The field integral is a trapezoid rule in float64.
     Floats only illustrate: the verdict was decided exactly.
     """
-    exact_ends = all(isinstance(v, Fraction) for v in tuple(point) + tuple(direction)) and stratum.linear
+    exact_ends = all(isinstance(v, Fraction) for v in tuple(point) + tuple(direction)) and \
+        (stratum.linear or segment is not None)
     x = np.array([float(v) for v in point])
     d = np.array([float(v) for v in direction])
     equalities = list(stratum.equalities)
@@ -273,8 +290,10 @@ def confirm_along_curve(program: Program, output: int, vertex, stratum, point, d
     for k in range(0, 60):
         h = Fraction(1, 2 ** k)
         if exact_ends:
+            if segment is not None and h > segment:
+                continue
             end = tuple(Fraction(p) + h * Fraction(q) for p, q in zip(point, direction))
-            if not stratum.contains(end):
+            if segment is None and not stratum.contains(end):
                 continue
             curve = x[None, :] + (float(h) * taus)[:, None] * d[None, :]
             break

@@ -149,6 +149,11 @@ def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Seq
         return CheckResult(UNKNOWN_V, lip.reason, program, rule_obj, None, (), None, None, timings)
     reports, witness, unknowns = _projection_checks(strat, rule_obj, timeout_ms, progress, method)
     timings["check"] = time.perf_counter() - t2
+    if witness is not None and lip.status != LIPSCHITZ:
+        # THEORY §4, step 4: a field is refuted only for a function known to be continuous.
+        reason = (f"a projection-formula violation was found on stratum {witness.stratum}, but continuity is "
+                  f"undecided ({lip.reason}), so no refutation is given")
+        return CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, reports, None, None, timings)
     if witness is not None:
         reason = (f"on stratum {witness.stratum} ({', '.join(strat.strata[witness.stratum].condition_text())}), along the "
                   f"curve through {_fmt_point(witness.point)} with direction {_fmt_point(witness.direction)}, f changes at "
@@ -233,7 +238,7 @@ def _freeze(field_sets) -> tuple:
 
 def _witness(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms) -> Witness | None:
     """Re-check a violation exactly; confirm it numerically along the curve."""
-    from semialg.checks.geometry import in_closure_at
+    from semialg.checks.geometry import in_closure_at, segment_inside
     x, d = tuple(answer.point), tuple(answer.extra)
     pt = point_sympy(x)
     dd = point_sympy(d)
@@ -251,7 +256,7 @@ def _witness(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms) 
     value = tuple(vp.eval(pt) for vp in v)
     source = "the rule's own value" if kind == "own" else f"the closure of the graph (limit from stratum {source_id})"
     from semialg import numeric  # numpy is loaded only when a witness needs confirming
-    confirmation = numeric.confirm_along_curve(strat.program, k, v, s, x, d)
+    confirmation = numeric.confirm_along_curve(strat.program, k, v, s, x, d, segment=segment_inside(s, x, d))
     return Witness(s.id, k, x, d, df, fv, value, source, confirmation)
 
 

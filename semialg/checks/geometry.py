@@ -181,3 +181,40 @@ def in_closure_at(point: Sequence, cell: Stratum, timeout_ms: int = 10_000) -> b
         return None
     r = smt.in_closure(point, cell.conditions, len(point), timeout_ms)
     return None if r.status == smt.UNKNOWN else r.status == smt.SAT
+
+
+def segment_inside(stratum: Stratum, point: Sequence, direction: Sequence, max_halvings: int = 60) -> Fraction | None:
+    """The largest ``h = 2^-k`` for which the segment ``point + t·direction``, ``0 <= t <= h``,
+    lies in the stratum, decided exactly (None when there is none, or the point is not rational).
+
+    Equalities must vanish identically along the line; each strict condition, a polynomial
+    in ``t`` with the right sign at ``t = 0``, must have no real root in ``(0, h]`` (exact
+    root counting, sympy's Sturm sequences).
+
+    >>> from semialg.frontends.text import parse
+    >>> from semialg.stratification import stratify
+    >>> s = stratify(parse("relu(relu(x)*y)")).locate((0, -1))
+    >>> segment_inside(s, (Fraction(0), Fraction(-1)), (Fraction(0), Fraction(1)))
+    Fraction(1, 2)
+    """
+    if not all(isinstance(v, Fraction) for v in tuple(point) + tuple(direction)):
+        return None
+    import sympy
+    t = sympy.Symbol("t")
+    images = [Poly(1, {(0,): Fraction(c), (1,): Fraction(e)}) for c, e in zip(point, direction)]
+    strict = []
+    for p, s in stratum.conditions:
+        q = p.compose(images)
+        if s == 0:
+            if not q.is_zero:
+                return None
+            continue
+        if exact_sign(q.eval((Fraction(0),))) != s:
+            return None
+        if not q.is_const:
+            strict.append(sympy.Poly(q.to_sympy([t]), t, domain="QQ"))
+    for k in range(max_halvings + 1):
+        h = Fraction(1, 2 ** k)
+        if all(q.count_roots(0, sympy.Rational(h.numerator, h.denominator)) == 0 for q in strict):
+            return h
+    return None

@@ -6,10 +6,10 @@ discontinuous primitive need work: for every stratum ``S`` and neighbour above
 ``C``, the pieces must agree on ``S`` (``f_C = f_S``); a point of ``S`` in the
 closure of ``C`` where they differ is a jump, re-checked exactly.
 
-``floor`` and ``round`` jump at infinitely many places; near ``a = 0`` (``floor``)
-or ``a = 1/2`` (``round``) they equal a two-branch ``where``, and a jump of that
-surrogate at a point where every such argument is inside its window is a jump
-of the program.
+``floor`` and ``round`` jump at infinitely many places; on ``-2 <= a < 2`` (``floor``)
+or near ``a = 1/2`` (``round``) they equal a ``where`` with finitely many steps, and a
+jump of that surrogate is a jump of the program when every such argument lies strictly
+inside its window both at the point and in the limit from the neighbour.
 
 >>> from semialg.frontends.text import parse
 >>> r = lipschitz(parse("where(x > 0, 1, 0)"))
@@ -29,7 +29,7 @@ from semialg.core.dag import Node, Program, walk_postorder
 from semialg.stratification import Options, Stratification, stratify
 
 LIPSCHITZ, NOT_LIPSCHITZ, UNDECIDED = "lipschitz", "not_lipschitz", "unknown"
-_WINDOWS = {"floor": (Fraction(-1), Fraction(1)), "round": (Fraction(-1, 2), Fraction(3, 2))}
+_WINDOWS = {"floor": (Fraction(-2), Fraction(2)), "round": (Fraction(-1, 2), Fraction(3, 2))}
 
 
 @dataclass(frozen=True)
@@ -61,17 +61,20 @@ def needs_check(program: Program) -> bool:
 
 
 def surrogate(program: Program) -> tuple[Program, list[tuple[Node, Node]]]:
-    """Replace floor/round by their local two-branch models; returns (program, [(original, arg)])."""
+    """Replace floor/round by their local two-branch models; returns
+    (program, [(original node, its argument, the argument in the new program)])."""
     mapping: dict[int, Node] = {}
     replaced = []
     for node in program.topological_order():
         args = [mapping[id(a)] for a in node.args]
         if node.op == "floor":
-            new = Node.make("where", (Node.make("ge", (args[0], Node.const(0))), Node.const(0), Node.const(-1)))
-            replaced.append((node, node.args[0]))
+            new = Node.const(-2)  # floor on [-2, 2): the steps at -1, 0 and 1
+            for step in (-1, 0, 1):
+                new = Node.make("where", (Node.make("ge", (args[0], Node.const(step))), Node.const(step), new))
+            replaced.append((node, node.args[0], args[0]))
         elif node.op == "round":
             new = Node.make("where", (Node.make("gt", (args[0], Node.const(Fraction(1, 2)))), Node.const(1), Node.const(0)))
-            replaced.append((node, node.args[0]))
+            replaced.append((node, node.args[0], args[0]))
         else:
             new = Node.make(node.op, args, node.param)
         mapping[id(node)] = new
@@ -107,8 +110,8 @@ def lipschitz(program: Program, strat: Stratification | None = None, timeout_ms:
                 return LipschitzResult(NOT_LIPSCHITZ, jump)
             reasons.append(f"a jump between strata {s.id} and {c.id} could not be re-checked exactly")
     if has_floor:
-        return LipschitzResult(UNDECIDED, reason="floor/round: no jump found near a = 0 (floor) / a = 1/2 (round); "
-                               "other integers are not examined")
+        return LipschitzResult(UNDECIDED, reason="; ".join(["floor/round: no jump found near a = -1, 0, 1 (floor) / "
+                                                            "a = 1/2 (round); other integers are not examined"] + reasons))
     if reasons or not strat.complete:
         return LipschitzResult(UNDECIDED, reason="; ".join(reasons + list(strat.reasons)))
     return LipschitzResult(LIPSCHITZ, reason="the pieces agree across every stratum and neighbour above")
@@ -127,11 +130,20 @@ def _confirm(program, strat, s, c, point, replaced, timeout_ms) -> Jump | None:
         return None
     if replaced:
         from semialg.numeric import exact_value
-        helper = Program(program.inputs, tuple(arg for _, arg in replaced))
+        helper = Program(program.inputs, tuple(arg for _, arg, _ in replaced))
         args = exact_value(helper, point)
-        for (node, _), a in zip(replaced, args):
+        for (node, _, _), a in zip(replaced, args):
             lo, hi = _WINDOWS[node.op]
             if not lo < a < hi:
+                return None
+        # the limit is the surrogate's only if every argument also stays inside its window as the
+        # point is approached from the neighbour: its limit there lies strictly inside
+        on_c = strat.node_values(c, [new for _, _, new in replaced])
+        for node, _, new in replaced:
+            lo, hi = _WINDOWS[node.op]
+            value_c = on_c[id(new)]
+            limit_arg = value_c.eval(point) if hasattr(value_c, "eval") else Fraction(value_c)
+            if not lo < limit_arg < hi:
                 return None
         if tuple(exact_value(program, point)) != value:
             return None

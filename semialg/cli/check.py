@@ -111,7 +111,10 @@ def result_text(result: CheckResult, critical: dict | None = None) -> str:
         if w.numeric and w.numeric.get("confirmed") is not None and "h" in w.numeric:
             nm = w.numeric
             lines.append(f"  numeric check on t in [0, {nm['h']:g}]: f increases by {nm['f_increment']:.6g}, "
-                         f"the field integrates to {nm['field_integral']:.6g} (mismatch {nm['mismatch']:.3g})")
+                         f"the field integrates to {nm['field_integral']:.6g} (mismatch {nm['mismatch']:.3g})"
+                         + ("" if nm["confirmed"] else "; inconclusive in float64, the exact refutation stands"))
+        elif w.numeric and not w.numeric.get("confirmed"):
+            lines.append(f"  numeric check: {w.numeric.get('reason', 'inconclusive')}; the exact refutation stands")
     if result.jump is not None:
         j = result.jump
         lines += ["", f"jump (exact): at ({', '.join(exact_list(j.point))}) in stratum {j.stratum} the value is "
