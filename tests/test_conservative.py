@@ -105,9 +105,25 @@ def test_vector_output_and_domain():
     assert check("max(x, y), min(x, y)", rule="jax").verdict == "conservative"
     r = check("relu(x) + relu(y)", domain="x**2 + y**2 <= 4", rule="tensorflow")
     assert r.verdict == "conservative"
-    assert all(s.contains(s.sample) for s in r.stratification.strata)
-    assert all(sum(float(v) ** 2 for v in s.sample) <= 4 + 1e-12 for s in r.stratification.strata)
-    assert len(r.stratification.strata) == 17
+    strat = r.stratification
+    assert all(s.contains(s.sample) for s in strat.strata)
+    asked = strat.asked()
+    assert all(sum(float(v) ** 2 for v in s.sample) <= 4 + 1e-12 for s in asked)
+    # the questions are asked in the disc (its closure: 17 strata); the cells outside are kept
+    assert len(asked) == 17 and len(strat.strata) > len(asked)
+    assert {rep.stratum.id for rep in r.strata} == {s.id for s in asked}
+
+
+def test_domain_does_not_change_the_clarke_set():
+    """A domain restricts where the questions are asked, not the function (THEORY §4)."""
+    from semialg.checks.critical import critical
+    r = critical("relu(x)", domain="x >= 0")
+    assert r.verdict == "no_artificial_critical_points" and not r.artificial
+    origin = [sc for sc in r.clarke if sc.stratum.dim == 0][0]
+    assert sorted(v[0][0] for v in origin.vertices) == [0, 1]
+    thin = critical("relu(x - y)", domain="x == y")
+    assert [ps.stratum.dim for ps in thin.d_critical] == [1]
+    assert len(thin.d_critical[0].clarke) == 2          # conv{(0, 0), (1, -1)}, not conv{}
 
 
 # --------------------------------------------------------------------------- properties

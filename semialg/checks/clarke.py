@@ -370,11 +370,14 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     timeout_ms = int(timeout * 1000)
     if stratification is None:
         from semialg.checks.conservative import _domain
-        stratification = stratify(program, Options(timeout_ms=timeout_ms, domain=_domain(domain, program)))
+        stratification = stratify(program, Options(timeout_ms=timeout_ms, domain=_domain(domain, program),
+                                                   prune_domain=False))
     strat = stratification
     if check_lipschitz:
         require_lipschitz(program, strat, timeout_ms)
     stratum = strat.locate(pt)
+    if strat.in_domain is not None and not strat.in_domain[stratum.id]:
+        raise InputError(f"the point {tuple(pt)} is outside the domain")
     m, n = program.n_outputs, program.n_inputs
     if stratum.dim == n:
         cells = [stratum.id]

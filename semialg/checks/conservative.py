@@ -130,7 +130,8 @@ def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Seq
     timings = {"parse": t1 - t0}
     extra = tuple(rule_obj.field.outputs) if rule_obj.field is not None else ()
     stratify_progress = (lambda k, s: progress("stratify", k, s)) if progress else None
-    options = Options(timeout_ms=timeout_ms, domain=domain_node, extra_roots=extra, progress=stratify_progress)
+    options = Options(timeout_ms=timeout_ms, domain=domain_node, extra_roots=extra, progress=stratify_progress,
+                      prune_domain=False)
     try:
         strat = stratify(program, options)
     except StratifyError:
@@ -163,8 +164,10 @@ def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Seq
     problems += [r for r in strat.reasons if not any(r in u for u in problems)]
     if problems:
         return CheckResult(UNKNOWN_V, "; ".join(dict.fromkeys(problems)), program, rule_obj, strat, reports, None, None, timings)
-    reason = (f"the projection formula holds on all {len(strat.strata)} strata "
-              f"({sum(1 for s in strat.strata if s.dim and s.dim > 0)} of positive dimension)")
+    asked = strat.asked()
+    where = "" if strat.in_domain is None else " in the domain"
+    reason = (f"the projection formula holds on all {len(asked)} strata{where} "
+              f"({sum(1 for s in asked if s.dim and s.dim > 0)} of positive dimension)")
     return CheckResult(CONSERVATIVE, reason, program, rule_obj, strat, reports, None, None, timings)
 
 
@@ -191,7 +194,7 @@ def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progr
         except OverflowError as exc:
             unknowns.append(f"stratum {s.id}: {exc}")
             fields[s.id] = []
-    for s in strat.strata:
+    for s in strat.asked():
         if progress is not None and time.perf_counter() - last > 1.0:
             last = time.perf_counter()
             progress("check", s.id, last - t0)

@@ -303,12 +303,15 @@ def analyze(strat: Stratification, rule: Rule, timeout_ms: int = 10_000, fields:
     """
     out = {k: [] for k in ("clarke", "d_critical", "clarke_critical", "artificial", "spurious", "unknowns")}
     t0 = last = time.perf_counter()
+    asked = {s.id for s in strat.asked()}
     for s in strat.strata:
         if progress is not None and time.perf_counter() - last > 1.0:
             last = time.perf_counter()
             progress("critical", s.id, last - t0)
         sc = clarke_on_stratum(strat, s, timeout_ms)
         out["clarke"].append(sc)
+        if s.id not in asked:   # outside the domain: its Clarke set is listed, no question is asked there
+            continue
         if sc.reason:
             out["unknowns"].append(f"stratum {s.id}: {sc.reason}")
         try:
@@ -368,7 +371,8 @@ def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: 
     timeout_ms = int(timeout * 1000)
     extra = tuple(rule_obj.field.outputs) if rule_obj.field is not None else ()
     sprog = (lambda k, s: progress("stratify", k, s)) if progress else None
-    options = Options(timeout_ms=timeout_ms, domain=_domain(domain, program), extra_roots=extra, progress=sprog)
+    options = Options(timeout_ms=timeout_ms, domain=_domain(domain, program), extra_roots=extra, progress=sprog,
+                      prune_domain=False)
     t1 = time.perf_counter()
     strat = stratify(program, options)
     t2 = time.perf_counter()
@@ -400,7 +404,8 @@ def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: 
     elif unknowns:
         reason, verdict = "; ".join(unknowns), UNKNOWN_V
     else:
-        reason = unknowns_note or f"0 ∈ conv D(x) implies 0 ∈ Clarke(x) on all {len(strat.strata)} strata"
+        where = "" if strat.in_domain is None else " in the domain"
+        reason = unknowns_note or f"0 ∈ conv D(x) implies 0 ∈ Clarke(x) on all {len(strat.asked())} strata{where}"
         verdict = NONE
     return CriticalResult(verdict, reason, program, rule_obj, strat, unknowns=unknowns, timings=timings, **kw)
 

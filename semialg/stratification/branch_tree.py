@@ -53,7 +53,10 @@ class Options:
     ``progress``: called as ``progress(strata_so_far, seconds)`` about once a second;
     ``method``: ``"auto"`` (global hyperplane arrangements by exact face enumeration,
     otherwise the branch tree), ``"tree"`` (always the branch tree) or ``"smt"`` (the
-    branch tree deciding every unwitnessed branch with z3)."""
+    branch tree deciding every unwitnessed branch with z3). ``prune_domain=False`` keeps the
+    cells outside the domain (``Stratification.in_domain`` marks the others): a domain then
+    restricts where the questions are asked, not the function (THEORY §4, restricted
+    domains), so Clarke sets and closures at its boundary see the cells outside."""
 
     timeout_ms: int = 10_000
     domain: Node | None = None
@@ -61,6 +64,7 @@ class Options:
     progress: Callable[[int, float], None] | None = None
     max_strata: int = 1_000_000
     method: str = "auto"
+    prune_domain: bool = True
 
 
 @dataclass
@@ -146,7 +150,7 @@ class Walker:
         self.reasons: list[str] = []
         self.tree = Tree()
         self.leaves: list[Leaf] = []
-        self.domain_pos = self.pos[id(options.domain)] if options.domain is not None else None
+        self.domain_pos = self.pos[id(options.domain)] if options.domain is not None and options.prune_domain else None
         # memo of every node's value (and a branching node's normalized branches) keyed by the
         # labels of the branching nodes its arguments depend on: a value is computed once per
         # distinct combination, not once per tree node

@@ -177,7 +177,8 @@ class FaceLocator:
 
 
 def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Sequence[Node],
-               domain: Node | None, max_faces: int | None = None, progress=None) -> GlobalResult:
+               domain: Node | None, max_faces: int | None = None, progress=None,
+               prune_domain: bool = True) -> GlobalResult:
     """Enumerate the faces and turn each into a leaf (labels, conditions, piece).
 
     A node's value is memoized by the branches of the nodes it depends on, so a
@@ -234,7 +235,7 @@ def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Se
                     hit = smooth_value(order[i], [vals[j] for j in args], n, var_index)
                 memo[key] = hit
             vals[i] = hit
-        if domain_pos is not None and not vals[domain_pos]:
+        if prune_domain and domain_pos is not None and not vals[domain_pos]:
             continue
         if shared:
             seen, conds = set(), []

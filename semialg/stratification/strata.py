@@ -32,7 +32,7 @@ Three exact engines, chosen per program (``Options.method="auto"``):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Sequence
 
@@ -130,6 +130,7 @@ class Stratification:
     reasons: tuple[str, ...]
     stats: dict
     tree: object = field(repr=False, default=None)   # a locator: .locate(point) -> stratum id | None
+    in_domain: tuple[bool, ...] | None = None        # with an unpruned domain: which strata lie in it
     _walks: dict = field(repr=False, compare=False, default_factory=dict)    # roots -> (order, deps)
     _values: dict = field(repr=False, compare=False, default_factory=dict)   # (node, labels below) -> value
 
@@ -173,6 +174,20 @@ class Stratification:
         if found is None:
             raise InputError("the point is outside the domain of the stratification")
         return self.strata[found]
+
+    def asked(self) -> list[Stratum]:
+        """The strata where the checks ask their questions: those inside the domain (all of them
+        when the domain pruned the rest, or there is none).
+
+        >>> from semialg.frontends.text import parse
+        >>> d = parse("where(x >= 0, 1, 0)").outputs[0].args[0]
+        >>> s = stratify(parse("relu(x)"), domain=d, prune_domain=False)
+        >>> [t.condition_text() for t in s.asked()], len(s.strata)
+        ([['x = 0'], ['x > 0']], 3)
+        """
+        if self.in_domain is None:
+            return list(self.strata)
+        return [s for s, inside in zip(self.strata, self.in_domain) if inside]
 
     def full_dimensional(self) -> list[Stratum]:
         return [s for s in self.strata if s.dim == self.n]
@@ -236,7 +251,7 @@ def stratify(program: Program, options: Options | None = None, **kwargs) -> Stra
     plan = plan_global(roots, n, program.inputs) if options.method == "auto" else None
     if plan is not None:
         res = run_global(plan, n, program.inputs, program.outputs, options.domain, options.max_strata,
-                         options.progress)
+                         options.progress, options.prune_domain)
         faces = res.faces.faces
         strata = tuple(_stratum(k, faces[f].dim, res.conds[k], faces[f].point(), res.labels[k], res.pieces[k], names)
                        for k, f in enumerate(res.face_ids))
@@ -250,8 +265,8 @@ def stratify(program: Program, options: Options | None = None, **kwargs) -> Stra
                  "seconds_adjacency": t2 - t1}
         if options.progress is not None and t2 - t0 > 1.0:
             options.progress(len(strata), t2 - t0)
-        return Stratification(program, tuple(plan.order[p.pos] for p in plan.nodes), strata, above, True, (),
-                              stats, res.locator)
+        return _mark_domain(Stratification(program, tuple(plan.order[p.pos] for p in plan.nodes), strata, above,
+                                           True, (), stats, res.locator), options)
     walker = Walker(program, options)
     walker.run()
     leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons)
@@ -268,7 +283,16 @@ def stratify(program: Program, options: Options | None = None, **kwargs) -> Stra
     stats = {"method": "tree" if options.method != "smt" else "smt", "solver_calls": walker.stats.calls,
              "solver_seconds": walker.stats.seconds, "tree_nodes": len(walker.tree.conds),
              "seconds_cells": t1 - t0, "seconds_adjacency": t2 - t1}
-    return Stratification(program, tuple(walker.order[i] for i in walker.branch_positions), strata, above,
-                          not reasons, reasons, stats, walker.tree)
+    return _mark_domain(Stratification(program, tuple(walker.order[i] for i in walker.branch_positions), strata,
+                                       above, not reasons, reasons, stats, walker.tree), options)
+
+
+def _mark_domain(strat: Stratification, options: Options) -> Stratification:
+    """Mark the strata inside an unpruned domain (the domain predicate is constant on each stratum:
+    its comparisons are branch nodes)."""
+    if options.domain is None or options.prune_domain:
+        return strat
+    inside = tuple(bool(strat.node_values(s, [options.domain])[id(options.domain)]) for s in strat.strata)
+    return replace(strat, in_domain=inside)
 
 
