@@ -25,7 +25,7 @@ from typing import Sequence
 
 from semialg import smt
 from semialg.core.poly import Poly, nullspace
-from semialg.stratification import Stratum, exact_sign, point_sympy
+from semialg.stratification import Stratum, exact_sign, point_in_closure, point_sympy
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 
@@ -177,10 +177,10 @@ def in_closure_at(point: Sequence, cell: Stratum, timeout_ms: int = 10_000) -> b
         return False
     if cell.linear:
         return True
-    if not all(isinstance(v, Fraction) for v in point):
-        return None
-    r = smt.in_closure(point, cell.conditions, len(point), timeout_ms)
-    return None if r.status == smt.UNKNOWN else r.status == smt.SAT
+    rational = all(isinstance(v, Fraction) for v in point)
+    # certificates first (independent gradients of the vanishing kinks, a segment into the cell),
+    # then z3's quantified query
+    return point_in_closure(tuple(point), rational, cell.conditions, cell.sample, len(point), timeout_ms)
 
 
 def segment_inside(stratum: Stratum, point: Sequence, direction: Sequence, max_halvings: int = 60) -> Fraction | None:

@@ -15,7 +15,8 @@
 [1, 0, 1]
 """
 from semialg.stratification.cells import StratifyError, exact_sign, is_branching, normalize, point_sympy
+from semialg.stratification.nonlinear import in_closure as point_in_closure
 from semialg.stratification.strata import Options, Stratification, Stratum, stratify
 
 __all__ = ["stratify", "Options", "Stratification", "Stratum", "StratifyError", "exact_sign", "is_branching",
-           "normalize", "point_sympy"]
+           "normalize", "point_in_closure", "point_sympy"]
