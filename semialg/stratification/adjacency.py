@@ -35,7 +35,7 @@ from semialg.core.poly import Poly
 from semialg.stratification import nonlinear
 from semialg.stratification.branch_tree import Options, Tree
 from semialg.stratification.cells import exact_sign, linear_key, normalize, point_sympy
-from semialg.stratification.frontier import Frontier, needs_certificate
+from semialg.stratification.frontier import Frontier, certified_pairs
 
 
 class Search:
@@ -176,9 +176,9 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
         else:
             above.append(search.above(s, s.sample, leaves[s.id].cone))
     if frontier is not None:
-        for s in strata:
-            if s.dim is not None and 0 < s.dim < n:
-                above[s.id] = _certified(s, above[s.id], strata, leaves, frontier, search.reasons)
+        for s, pool in zip(strata, certified_pairs(leaves)):
+            if pool and s.dim is not None and 0 < s.dim < n:
+                above[s.id] = _certified(s, above[s.id], [strata[j] for j in pool], frontier, search.reasons)
     strata = list(strata)
     for s in list(strata):
         if s.dim != 0 or s.linear:
@@ -211,13 +211,11 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
     return tuple(strata), tuple(tuple(a) for a in above), search.reasons
 
 
-def _certified(s, found: list[int], strata: Sequence, leaves: Sequence, frontier: Frontier, reasons: list) -> list[int]:
-    """The neighbours above ``s``, each pair that needs it decided for all of ``s`` (module
+def _certified(s, found: list[int], pool: Sequence, frontier: Frontier, reasons: list) -> list[int]:
+    """The neighbours above ``s``, each cell of ``pool`` decided for all of ``s`` (module
     :mod:`~semialg.stratification.frontier`); an undecided pair keeps the sample's answer and a reason."""
     out = set(found)
-    for c in strata:
-        if c.dim is None or c.dim <= s.dim or not needs_certificate(leaves[s.id], leaves[c.id]):
-            continue
+    for c in pool:
         answer, split, why = frontier.decide(s.conditions, s.sample, c.conditions)
         if answer is True:
             out.add(c.id)

@@ -159,11 +159,23 @@ class Frontier:
         return self._independent[key]
 
 
-def needs_certificate(s, c) -> bool:
-    """Pairs whose adjacency one sample cannot decide: all but a linear cell with its cone
-    (whose frontier is checked on the cone's generators) against a linear cell."""
-    return not (s.cone is not None and all(p.is_linear for p, _ in s.conds)
-                and all(p.is_linear for p, _ in c.conds))
+def certified_pairs(leaves: Sequence) -> list[list[int]]:
+    """For each leaf, the indices of the leaves of larger dimension whose adjacency one sample
+    cannot decide: all of them for a nonlinear leaf or one without a cone, else the nonlinear
+    ones (a linear cell with its cone has its frontier checked on the cone's generators
+    against every linear cell). Linear programs get empty lists in linear time."""
+    linear = [all(p.is_linear for p, _ in leaf.conds) for leaf in leaves]
+    with_cone = [lin and leaf.cone is not None for lin, leaf in zip(linear, leaves)]
+    nonlinear_ids = [i for i, lin in enumerate(linear) if not lin]
+    everyone = list(range(len(leaves)))
+    out = []
+    for i, leaf in enumerate(leaves):
+        if leaf.dim is None:
+            out.append([])
+            continue
+        pool = nonlinear_ids if with_cone[i] else everyone
+        out.append([j for j in pool if leaves[j].dim is not None and leaves[j].dim > leaf.dim])
+    return out
 
 
 def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stats, reasons: list,
@@ -171,7 +183,8 @@ def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stat
     """Split every leaf on which some neighbour's adjacency is not constant (step 2 of the module
     docstring), until each pair is certified, undecided, or the budget of new leaves is spent."""
     from semialg.stratification.branch_tree import Leaf
-    if all(not needs_certificate(s, c) for s in leaves for c in leaves):
+    pairs = certified_pairs(leaves)
+    if not any(pairs):
         return leaves
     leaves = list(leaves)
     budget = max_new if max_new is not None else max(64, 4 * len(leaves))
@@ -182,9 +195,8 @@ def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stat
             if s.dim is None or s.dim == 0 or s.dim == n:
                 continue
             split = None
-            for c in leaves:
-                if c.dim is None or c.dim <= s.dim or not needs_certificate(s, c):
-                    continue
+            for j in pairs[idx]:
+                c = leaves[j]
                 _, split, _ = frontier.decide(s.conds, s.sample, c.conds)
                 if split is not None:
                     break
@@ -202,6 +214,7 @@ def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stat
             pieces = nonlinear.refine(pieces, tree, n, frontier.timeout_ms, stats, reasons)
             budget -= len(pieces)
             leaves[idx:idx + 1] = pieces
+            pairs = certified_pairs(leaves)
             changed = True
             break
     return leaves

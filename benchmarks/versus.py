@@ -1,0 +1,151 @@
+"""Benchmark: this checkout against an earlier version of semialg, in the same run (a table, not a test).
+
+Both versions run side by side in two long-lived worker processes (the earlier one from a
+temporary ``git worktree`` of ``--base``). Each round sends every instance to both workers,
+in alternating order; a worker runs ``gc.collect()`` and then times the instance with
+``time.process_time`` (CPU seconds, so a busy machine inflates both alike). The table gives
+the median over rounds of each, and their ratio (new / old: below 1 is faster). The machine
+is shared and noisy: read the ratios, not the seconds.
+
+Instances use only the public API both versions have (``parse``, ``stratify``, ``check``):
+linear ones (ReLU layers and nets, the arrangement and branch-tree engines) and nonlinear
+ones (where the new version does more work to certify adjacency on all of a stratum).
+
+Usage: python benchmarks/versus.py [--base REV] [--rounds N] [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WORKER = r"""
+import gc, json, sys, time
+sys.path.insert(0, sys.argv[1])
+import semialg
+from semialg import parse, stratify, check
+INSTANCES = json.loads(sys.argv[2])
+for line in sys.stdin:
+    name = line.strip()
+    kind, text, variables = INSTANCES[name]
+    gc.collect()
+    t0 = time.process_time()
+    if kind == "stratify":
+        out = len(stratify(parse(text, variables)).strata)
+    else:
+        r = check(text, variables)
+        out = r.verdict
+    dt = time.process_time() - t0
+    print(json.dumps([dt, out]), flush=True)
+"""
+
+
+def relu_layer(k: int, dim: int, seed: int) -> str:
+    rng = random.Random(seed)
+    names = ["x", "y", "z"][:dim]
+    terms = []
+    for _ in range(k):
+        coeffs = [rng.randint(-9, 9) or 1 for _ in range(dim)]
+        form = " + ".join(f"{c}*{v}" for c, v in zip(coeffs, names))
+        terms.append(f"relu({form} + {rng.randint(-9, 9)})")
+    return " + ".join(terms)
+
+
+def relu_net(dims: list[int], seed: int) -> str:
+    """A dense ReLU net as text, inputs x, y, z (bent kinks: the branch-tree engine)."""
+    rng = random.Random(seed)
+    layer = ["x", "y", "z"][:dims[0]]
+    for a, b in zip(dims[:-1], dims[1:]):
+        layer = [f"relu({' + '.join(f'{rng.randint(-9, 9) or 1}*({u})' for u in layer)} + {rng.randint(-9, 9)})"
+                 for _ in range(b)]
+    return " + ".join(layer)
+
+
+def instances(quick: bool) -> dict:
+    out = {
+        "stratify 2-D layer 32 (arrangement)": ("stratify", relu_layer(32, 2, 1), "x,y"),
+        "stratify 3-D layer 8 (arrangement)": ("stratify", relu_layer(8, 3, 2), "x,y,z"),
+        "stratify 2-D net [2,6,6] (tree)": ("stratify", relu_net([2, 6, 6], 3), "x,y"),
+        "stratify 3-D net [3,6,6] (tree)": ("stratify", relu_net([3, 6, 6], 4), "x,y,z"),
+        "check 2-D layer 16": ("check", relu_layer(16, 2, 5), "x,y"),
+        "check 3-D layer 8": ("check", relu_layer(8, 3, 6), "x,y,z"),
+        "check 2-D net [2,5,5] (tree)": ("check", relu_net([2, 5, 5], 7), "x,y"),
+        "nonlinear: stratify circle kink": ("stratify", "relu(x**2 + y**2 - 1) + relu(x)", "x,y"),
+        "nonlinear: stratify relu(relu(x)*y)": ("stratify", "relu(relu(x)*y)", "x,y"),
+        "nonlinear: check relu(x*y - 1) + abs(x)": ("check", "relu(x*y - 1) + abs(x)", "x,y"),
+    }
+    if not quick:
+        out["stratify 2-D layer 64 (arrangement)"] = ("stratify", relu_layer(64, 2, 8), "x,y")
+        out["check 2-D layer 32"] = ("check", relu_layer(32, 2, 9), "x,y")
+    return out
+
+
+class Worker:
+    def __init__(self, tree: Path, table: dict):
+        self.proc = subprocess.Popen([sys.executable, "-c", WORKER, str(tree), json.dumps(table)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, PYTHONPATH=str(tree)))
+
+    def run(self, name: str) -> tuple[float, object]:
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the worker died on {name!r}")
+        dt, out = json.loads(line)
+        return dt, out
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", default="HEAD~1", help="the earlier version (a git revision; default HEAD~1)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="fewer and smaller instances")
+    args = ap.parse_args(argv)
+    table = instances(args.quick)
+    with tempfile.TemporaryDirectory() as tmp:
+        old_tree = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), args.base],
+                       check=True, capture_output=True)
+        try:
+            workers = {"old": Worker(old_tree, table), "new": Worker(ROOT, table)}
+            times = {(name, side): [] for name in table for side in workers}
+            outputs = {}
+            for r in range(args.rounds):
+                for i, name in enumerate(table):
+                    order = ("old", "new") if (r + i) % 2 == 0 else ("new", "old")
+                    for side in order:
+                        dt, out = workers[side].run(name)
+                        times[(name, side)].append(dt)
+                        outputs[(name, side)] = out
+                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+            for w in workers.values():
+                w.close()
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
+                           capture_output=True)
+    print(f"CPU seconds, median of {args.rounds} interleaved rounds; base = {args.base}")
+    print(f"| instance | old s | new s | new/old | old result | new result |")
+    print("|---|---|---|---|---|---|")
+    for name in table:
+        old = statistics.median(times[(name, "old")])
+        new = statistics.median(times[(name, "new")])
+        print(f"| {name} | {old:.3f} | {new:.3f} | {new / old if old else float('nan'):.2f} | "
+              f"{outputs[(name, 'old')]} | {outputs[(name, 'new')]} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
