@@ -2,7 +2,7 @@
 
 Claim (seed 000 "Counterexample to a potential Clarke implicit
 differentiation", ``[Jac^c Ψ(0)]^{-1} ⊄ Jac^c Φ(0)`` with ``Ψ = Φ⁻¹``; seeds 001
-and 004 "Does {-B⁻¹A : [A B] ∈ ∂^c F} = ∂^c G hold? No"; THEORY §7).
+and 004 "Does {-B⁻¹A : [A B] ∈ ∂^c F} = ∂^c G hold? No"; theory §7).
 ``Φ`` is a piecewise-linear homeomorphism (its 4 Jacobians ``[[±1, 1], [2, ±1]]``
 all have negative determinant). Its inverse ``Ψ`` is linear on the 4 cones
 ``Φ(quadrant)``, so ``Jac^c Ψ(0) = conv{B_q⁻¹}`` (4 vertices). Its barycenter
@@ -14,7 +14,7 @@ Note (exact, and honest): the opposite inclusion holds here. Every
 ``M ∈ Jac^c Φ(0)`` has ``M⁻¹ ∈ Jac^c Ψ(0)`` (``semialg.implicit`` decides it for
 the whole set by one nlsat query per facet; a rational grid is re-checked
 below). So the phrasing "∃M ∈ Jac^c Φ(0) with M⁻¹ ∉ Jac^c Φ⁻¹(0)" (seed 004,
-THEORY §7) does not hold for this Φ; the failure is ``Jac^c Ψ(0) ⊋ {M⁻¹}``.
+theory §7) does not hold for this Φ; the failure is ``Jac^c Ψ(0) ⊋ {M⁻¹}``.
 The conservative calculus is fine: ``{-B⁻¹A : [A B] ∈ Jac^c F}`` (for
 ``F(u, v) = Φ(v) - u``) is a conservative Jacobian of ``Ψ`` whose convex hull is
 ``Jac^c Ψ(0)``.

@@ -1,7 +1,7 @@
 """Clarke calculus fails: the Clarke set of |x| - |x| at 0 is {0}, but the sum of the Clarke sets is [-2, 2].
 
 Claim (seed 002 "No convexity, no calculus", seed 000 "But do calculus rules
-apply to Clarke derivatives? No.", THEORY §5): for ``g(x) = |x|``
+apply to Clarke derivatives? No.", theory §5): for ``g(x) = |x|``
 
     ∂^c(g - g)(0) = ∂^c(x ↦ 0)(0) = {0}  ⊊  ∂^c g(0) + ∂^c(-g)(0) = [-1, 1] + [-1, 1] = [-2, 2].
 

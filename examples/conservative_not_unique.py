@@ -2,7 +2,7 @@
 
 Claim (seed 003 "Beware: conservative Jacobians are not unique and not defined
 pointwise!", ``J̃_f(x) = J_f(x) ∪ {1}`` at integers; seed 002 "D(x) = {∇f(x)} for
-almost all x"; THEORY §4: 0-dimensional strata impose nothing). For the smooth
+almost all x"; theory §4: 0-dimensional strata impose nothing). For the smooth
 ``f(x) = x²/2``, the field
 
     D(x) = 0 if x = ±1, else x

@@ -2,7 +2,7 @@
 
 Claim (seed 000 "Failure of Clarke calculus: counterexample to a potential
 Clarke integral rule" and "Nonsmooth integral rule, Theorem (Bolte, Le,
-Pauwels 2022)"; THEORY §8). With ``f(w, s) = s|w|`` and ``P = ½δ₋₁ + ½δ₁``,
+Pauwels 2022)"; theory §8). With ``f(w, s) = s|w|`` and ``P = ½δ₋₁ + ½δ₁``,
 
     F(w) = E_P f(w, s) = ½(-|w|) + ½|w| = 0,   so ∂c F(0) = {0},
     E_P ∂c_w f(0, s) = ½[-1, 1] + ½[-1, 1] = [-1, 1]  ⊋ ∂c F(0).

@@ -3,7 +3,7 @@
 Claim (seed 004 "Recall the LASSO problem", "Verification of invertibility -
 example with LASSO", Prop. 5 of Bolte, Le, Pauwels, Silveti-Falls 2021; seed
 000 "Hyperparameter optimization... LASSO path β(·) is piecewise linear";
-THEORY §7). ``x̂(θ) ∈ argmin ½||Ax - b||² + e^θ||x||₁`` solves the fixed-point
+theory §7). ``x̂(θ) ∈ argmin ½||Ax - b||² + e^θ||x||₁`` solves the fixed-point
 equation ``F(θ, x) = x - prox_{e^θ||·||₁}(x - Aᵀ(Ax - b)) = 0``. When
 ``A_Eᵀ A_E`` is full rank on the equicorrelation set ``E``, ``x̂`` is path
 differentiable with the conservative Jacobian

@@ -1,7 +1,7 @@
 """Projection formula for |x1| + |x2|: on each of its 9 strata the field projected on the tangent space is the gradient of the piece.
 
 Claim (seed 002 "Variational stratification [Bolte-Daniilidis-Lewis 2007],
-Example: Projection formula f(x1, x2) = |x1| + |x2|", THEORY §4): a field ``D``
+Example: Projection formula f(x1, x2) = |x1| + |x2|", theory §4): a field ``D``
 is conservative for ``f`` iff there is a stratification (here: 4 open
 quadrants, 4 open half-axes, the origin) with ``f`` smooth on each stratum ``M``
 and ``P_{T_x M} D(x) = {∇ f_M(x)}``. For the Clarke field of ``|x1| + |x2|``,

@@ -7,7 +7,7 @@ JAX and TensorFlow all use it),
     relu(t) = max(0, t),  relu2(t) = relu(-t) + t,  relu3(t) = (relu(t) + relu2(t)) / 2
 
 are the same function, yet backprop returns 0, 1 and 1/2 at ``t = 0``. The
-spelling matters too (FRAMEWORKS.md): ``max(t, 0)`` gives 1/2 in PyTorch/JAX and
+spelling matters too (docs/frameworks.md): ``max(t, 0)`` gives 1/2 in PyTorch/JAX and
 1 in TensorFlow; ``max(0, t)`` gives 0 in TensorFlow. Every one of these outputs
 lies in the Clarke set ``[0, 1]`` and every preset's field is conservative for
 the function (the chain rule of Clarke selections, seed 002 §4); they just are
@@ -41,7 +41,7 @@ PROGRAMS = {
 }
 FRAMEWORKS = ("pytorch", "jax", "tensorflow")
 H = Fraction(1, 2)
-EXPECTED = {  # backprop at 0 (FRAMEWORKS.md), per framework
+EXPECTED = {  # backprop at 0 (docs/frameworks.md), per framework
     "relu": (0, 0, 0),
     "relu2": (1, 1, 1),
     "relu3": (H, H, H),

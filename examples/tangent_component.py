@@ -1,6 +1,6 @@
 """Gradient almost everywhere is not enough: for f(x, y) = |x| the field (sign x, 1 if x = 0) is refuted, with a witness curve.
 
-Claim (THEORY §4 "A check that only samples full-dimensional cells is wrong";
+Claim (theory §4 "A check that only samples full-dimensional cells is wrong";
 seed 002 "Gradient a.e.: D(x) = {∇f(x)} for almost all x" is a *consequence*
 of conservativity, not a characterization; seed 001 "zero circulation"): the
 field

@@ -2,7 +2,7 @@
 
 Invariant: numbers leave semialg exactly (rationals as strings ``"1/2"``, never
 as floats); a float, when shown, sits *beside* the exact value. Exit codes are
-those of DESIGN.md: 0 the property holds, 1 it fails, 2 usage or input error,
+those of docs/cli.md: 0 the property holds, 1 it fails, 2 usage or input error,
 3 unknown.
 
 >>> fmt_number(Fraction(-3, 4)), fmt_number(3)

@@ -1,4 +1,4 @@
-"""Derivative rules: what a program's derivative is on every stratum (THEORY §3).
+"""Derivative rules: what a program's derivative is on every stratum (theory §3).
 
 A :class:`Rule` gives, for every primitive on every branch, the *local partials*
 (the derivative of the primitive with respect to its arguments) as a finite set
@@ -7,7 +7,7 @@ of vertex vectors: a single vector for a framework preset, several for
 rule over the DAG with those choices, giving on a stratum a finite set of
 polynomial gradient vectors per output (vertex sets multiply).
 
-Presets follow ``FRAMEWORKS.md`` entry by entry, including spelling:
+Presets follow docs/frameworks.md entry by entry, including spelling:
 ``relu(x)``, ``max(x, 0)``, ``max(0, x)`` and ``clamp(x, 0, inf)`` differ.
 
 >>> from semialg.frontends.text import parse
@@ -255,7 +255,7 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
 
     ``values``: each node's polynomial (or bool) on the stratum; ``labels``: the
     branch of each branching node. Sets: every combination of argument
-    derivatives and local partial vertices (a conservative calculus, THEORY §4).
+    derivatives and local partial vertices (a conservative calculus, theory §4).
 
     Shortcut: a subexpression all of whose nonsmooth nodes sit on open (non-kink)
     branches is a polynomial near the stratum, and there the chain rule gives

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 class VerdictResult:
     """Shared by the result dataclasses of the checks: the exit code of ``verdict`` (from the
-    class's ``EXIT`` table, DESIGN.md's codes) and the program's canonical text."""
+    class's ``EXIT`` table, the codes of docs/cli.md) and the program's canonical text."""
 
     EXIT: ClassVar[dict] = {}
 

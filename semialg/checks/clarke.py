@@ -1,4 +1,4 @@
-"""Exact Clarke Jacobians at a point and on every stratum (THEORY §5).
+"""Exact Clarke Jacobians at a point and on every stratum (theory §5).
 
 For a continuous piecewise-polynomial ``f`` (Scholtes, Prop. 4.3.1)
 ``Jac^c f(x) = conv{Jac f_C(x) : C full-dimensional, x ∈ closure(C)}``. The
@@ -38,7 +38,7 @@ PolyMatrix = tuple[tuple[Poly, ...], ...]
 
 
 class NotLipschitzError(SemialgError):
-    """The function jumps, so the Clarke formula of THEORY §5 does not apply; ``jump`` is the exact witness."""
+    """The function jumps, so the Clarke formula of theory §5 does not apply; ``jump`` is the exact witness."""
 
     def __init__(self, message: str, jump: Jump):
         super().__init__(message)

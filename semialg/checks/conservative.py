@@ -1,4 +1,4 @@
-"""Is a derivative rule a conservative field for the program? (THEORY §4)
+"""Is a derivative rule a conservative field for the program? (theory §4)
 
 The projection-formula decision procedure: (1) the program must be continuous
 (:mod:`.lipschitz`); (2) on every stratum ``S`` of dimension ``k >= 1``, for every
@@ -151,7 +151,7 @@ def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Seq
     reports, witness, unknowns = _projection_checks(strat, rule_obj, timeout_ms, progress, method)
     timings["check"] = time.perf_counter() - t2
     if witness is not None and lip.status != LIPSCHITZ:
-        # THEORY §4, step 4: a field is refuted only for a function known to be continuous.
+        # theory §4, step 4: a field is refuted only for a function known to be continuous.
         reason = (f"a projection-formula violation was found on stratum {witness.stratum}, but continuity is "
                   f"undecided ({lip.reason}), so no refutation is given")
         return CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, reports, None, None, timings)

@@ -1,4 +1,4 @@
-"""Critical sets, artificial critical points and spurious values of a derivative rule (THEORY §6).
+"""Critical sets, artificial critical points and spurious values of a derivative rule (theory §6).
 
 On every stratum ``S`` the rule gives finitely many polynomial vertices ``v_i``
 (``D(x) = conv{v_i(x)}``) and the Clarke Jacobian is ``conv{g_j(x)}`` over the
@@ -140,7 +140,7 @@ def _recheck(stratum: Stratum, point: tuple, members, separations, timeout_ms: i
 
 def decide(stratum: Stratum, members, separations, timeout_ms: int = 10_000, whole: bool = True) -> _Decision:
     """Is ``{x ∈ S : every member p(x) ∈ conv H(x), every separation 0 ∉ conv G(x)}`` nonempty,
-    with an exact point, and is it the whole stratum? (THEORY §6, Farkas form)"""
+    with an exact point, and is it the whole stratum? (theory §6, Farkas form)"""
     n = len(stratum.sample)
     vectors = [v for p, hull in members for v in [p, *hull]] + [g for group in separations for g in group]
     consts = _constant_on(stratum, vectors)

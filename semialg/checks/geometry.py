@@ -131,7 +131,7 @@ def all_vanish_on(stratum: Stratum, polys: Sequence[Poly], timeout_ms: int = 10_
 
 
 def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 10_000, method: str = "algebra") -> Answer:
-    """Is ``P_{T_x S} g(x) = 0`` for every ``x`` in ``S``? (THEORY §4, step 2)
+    """Is ``P_{T_x S} g(x) = 0`` for every ``x`` in ``S``? (theory §4, step 2)
 
     ``no`` carries ``point`` and ``extra = direction``: a tangent direction ``d``
     with ``<g(point), d> != 0``. ``method="smt"`` sends every stratum to z3 (the

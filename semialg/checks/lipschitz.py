@@ -1,4 +1,4 @@
-"""Is the program continuous, hence locally Lipschitz? (THEORY §4, step 1)
+"""Is the program continuous, hence locally Lipschitz? (theory §4, step 1)
 
 A continuous piecewise-polynomial map is locally Lipschitz. A composition of
 continuous primitives is continuous, so only programs with ``where`` or a

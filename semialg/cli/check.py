@@ -3,7 +3,7 @@
 Prints a verdict, its reason, a table of strata (conditions, exact sample,
 piece, field vertices at the sample) and, for a refutation, the witness curve
 with its exact numbers and the numeric confirmation. ``--json`` prints the
-object of DESIGN.md; the exit code is 0 conservative, 1 not conservative / not
+object of docs/cli.md; the exit code is 0 conservative, 1 not conservative / not
 Lipschitz, 2 bad input, 3 unknown.
 """
 from __future__ import annotations

@@ -28,7 +28,7 @@ def setup_clarke(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     parser.add_argument("--at", metavar="x=0,y=1/2", required=True, help="the point, exact rationals, every variable")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit per solver query")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (DESIGN.md) instead of text")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
     parser.epilog = ("exit codes: 0 computed, 1 the function is not locally Lipschitz (the jump is shown), "
                      "2 bad input, 3 undecided")
 

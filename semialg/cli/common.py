@@ -50,7 +50,7 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--domain", default=None, metavar="COND", help="restrict to a region, e.g. \"x**2 + y**2 <= 4\"")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                         help="time limit per solver query; a query that runs out makes the verdict unknown (default 60)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (DESIGN.md) instead of text")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
 
 
 def exact_list(values) -> list[str]:

@@ -21,7 +21,7 @@ def sample_of_point(point) -> dict:
 
 
 def point_set_json(ps) -> dict:
-    """One :class:`~semialg.checks.critical.PointSet` as JSON (DESIGN.md)."""
+    """One :class:`~semialg.checks.critical.PointSet` as JSON (docs/cli.md)."""
     names = list(ps.stratum.names)
     out = {"stratum": ps.stratum.id, "dim": ps.stratum.dim, "conditions": ps.stratum.condition_text()}
     out.update(sample_of_point(ps.sample))

@@ -5,7 +5,7 @@ invertible, or a singular ``B`` with its weights), the Jacobian ``[A | B]`` row 
 row, Clarke's Jacobian and whether its condition differs, the images
 ``-B^{-1}A`` of the vertices, an optional membership test (``--member``), and for
 piecewise-linear ``F`` the implicit function ``G`` itself with Clarke's calculus
-put to the test. ``--json`` prints one object (DESIGN.md conventions); exit code 0
+put to the test. ``--json`` prints one object (docs/cli.md conventions); exit code 0
 invertible, 1 not invertible, 2 bad input, 3 unknown.
 """
 from __future__ import annotations
@@ -219,7 +219,7 @@ def setup_implicit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-clarke", action="store_true",
                         help="skip Clarke's Jacobian and G itself (no stratification of F; faster)")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit per solver query")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (DESIGN.md) instead of text")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
 
 
 def run_implicit(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
-"""``semialg strata EXPR``: every stratum of a program, exactly (THEORY §1-2).
+"""``semialg strata EXPR``: every stratum of a program, exactly (theory §1-2).
 
 Prints a table (id, dimension, sign conditions, exact sample, polynomial piece,
 neighbours above) or, with ``--json``, one JSON object in the format of
-DESIGN.md. Progress goes to stderr when the run takes longer than a second.
+docs/cli.md. Progress goes to stderr when the run takes longer than a second.
 Exit codes: 0 computed, 2 bad input, 3 incomplete (a solver query was
 undecided; the reasons are printed).
 
@@ -38,7 +38,7 @@ def setup_strata(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="auto", choices=["auto", "tree", "smt"],
                         help="auto: exact face enumeration for one-layer linear kinks, else the branch tree "
                              "(tree: always the branch tree; smt: the branch tree asking z3 for every branch)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (DESIGN.md) instead of a table")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of a table")
     parser.epilog = "exit codes: 0 computed, 2 bad input, 3 incomplete (a solver query was undecided)"
 
 
@@ -76,7 +76,7 @@ class _Texts:
 
 
 def strata_json(strat: Stratification) -> list[dict]:
-    """The strata as the JSON objects of DESIGN.md (exact strings; floats beside algebraic samples)."""
+    """The strata as the JSON objects of docs/cli.md (exact strings; floats beside algebraic samples)."""
     texts = _Texts(strat.program.inputs)
     out = []
     for s in strat.strata:

@@ -108,7 +108,7 @@ def in_closure(point: Sequence, conds: Sequence[Condition], nvars: int, timeout_
 def exists_nonzero(conds: Sequence[Condition], polys: Sequence[Poly], nvars: int,
                    tangent_rows: Sequence[Sequence[Poly]] | None = None,
                    timeout_ms: int | None = 10_000) -> Result:
-    """``∃x∈cell, ∃t: N(x) t = 0, Σ_j polys_j(x) t_j ≠ 0`` (the projection-formula query of THEORY §4).
+    """``∃x∈cell, ∃t: N(x) t = 0, Σ_j polys_j(x) t_j ≠ 0`` (the projection-formula query of theory §4).
 
     ``tangent_rows``: rows of ``N`` (gradients of the active equalities). Without
     rows, ``t`` is free, i.e. the query is ``∃x: some polys_j(x) ≠ 0``. The model
@@ -140,7 +140,7 @@ def simplex_combination_zero(vectors: Sequence[Sequence[Poly]], conds: Sequence[
     """``∃x∈cell, λ in the simplex: Σ λ_i v_i(x) = 0`` and, when ``strict_separation``
     is given, ``∃w: <w, g_j(x)> > 0`` for every ``g_j`` in it (Farkas: 0 ∉ conv g).
 
-    Used for artificial critical points (THEORY §6). Model: point, λ (and w).
+    Used for artificial critical points (theory §6). Model: point, λ (and w).
     """
     xs = _variables(nvars)
     k = len(vectors)
@@ -177,7 +177,7 @@ def convex_query(conds: Sequence[Condition], nvars: int,
     has ``∃w: <w, g(x)> > 0`` for all ``g ∈ G`` (Gordan/Farkas: ``0 ∉ conv G(x)``).
 
     The exact LP behind Clarke polytopes, artificial critical points and spurious
-    values (THEORY §5-6). Vectors are tuples of :class:`Poly` in ``nvars``
+    values (theory §5-6). Vectors are tuples of :class:`Poly` in ``nvars``
     variables; ``at`` pins ``x`` to an exact point (Fractions or
     :class:`AlgebraicNumber`); the cell's conditions are then checked at it too.
     Linear real arithmetic when every vector is constant (or ``at`` is rational)
@@ -248,7 +248,7 @@ def simplex_query(nvars: int, simplices: Sequence[Sequence[int]], conds: Sequenc
     """``∃λ ∈ R^nvars`` with ``λ_i >= 0`` and ``Σ_{i∈g} λ_i = 1`` for every group ``g`` of
     ``simplices`` (a product of simplices), satisfying every sign condition of ``conds``.
 
-    The query behind nonsmooth implicit differentiation (THEORY §7): ``λ`` are the
+    The query behind nonsmooth implicit differentiation (theory §7): ``λ`` are the
     convex weights of the vertices of a conservative Jacobian; ``det(Σ λ_i B_i) = 0``
     asks for a singular matrix in the hull, ``A(λ) + B(λ) N = 0`` (linear) for the
     membership of ``N`` in ``{-B^{-1} A}``. Linear real arithmetic when every

@@ -1,4 +1,4 @@
-"""The stratify stage: a program's input space cut into strata (THEORY §1-2).
+"""The stratify stage: a program's input space cut into strata (theory §1-2).
 
 :func:`stratify` is the one entry point; the engines sit behind it:
 

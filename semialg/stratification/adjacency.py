@@ -1,4 +1,4 @@
-"""Neighbours above each stratum of a branch tree: the C with S ⊂ closure(C) (THEORY §2).
+"""Neighbours above each stratum of a branch tree: the C with S ⊂ closure(C) (theory §2).
 
 A search of the branch tree for the leaves whose *relaxed* conditions (``<`` to
 ``<=``) hold at S's sample: necessary for any cell, and sufficient for a linear

@@ -9,7 +9,7 @@ each with an exact rational sample point, its dimension and the *cover* relation
 there is a chain of covers from ``G`` up to ``F`` (the face poset of an
 arrangement is graded; Ziegler, *Lectures on Polytopes*, §2.2 and §7).
 
-The enumeration works up from the minimal flats (THEORY §2, linear strata):
+The enumeration works up from the minimal flats (theory §2, linear strata):
 
 1. *Minimal flats.* If the normals have rank ``r``, every flat of the
    arrangement contains a minimal flat of dimension ``n - r`` (the restriction

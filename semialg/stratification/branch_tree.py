@@ -1,4 +1,4 @@
-"""The branch tree of a program (THEORY §1), walked depth first without recursion.
+"""The branch tree of a program (theory §1), walked depth first without recursion.
 
 Each node of the walk is a cell: the conjunction of the sign conditions chosen
 so far. At the next nonsmooth node of the DAG (topological order), the
@@ -55,7 +55,7 @@ class Options:
     otherwise the branch tree), ``"tree"`` (always the branch tree) or ``"smt"`` (the
     branch tree deciding every unwitnessed branch with z3). ``prune_domain=False`` keeps the
     cells outside the domain (``Stratification.in_domain`` marks the others): a domain then
-    restricts where the questions are asked, not the function (THEORY §4, restricted
+    restricts where the questions are asked, not the function (theory §4, restricted
     domains), so Clarke sets and closures at its boundary see the cells outside."""
 
     timeout_ms: int = 10_000

@@ -1,6 +1,6 @@
 """The frontier condition on nonlinear cells: adjacency certified for all of a stratum.
 
-THEORY §2 (docs/theory.md, "The frontier condition"). For a stratum ``S`` and a cell ``C``
+theory §2 (docs/theory.md, "The frontier condition"). For a stratum ``S`` and a cell ``C``
 of larger dimension, "``S ⊂ cl C``" and "``S ∩ cl C = ∅``" are claims about every point of
 ``S``. One sample decides them only when adjacency is constant on ``S``; for nonlinear
 cells it need not be (``relu(relu(x)*y)``: the line ``x = 0`` touches ``{x > 0, xy > 0}``

@@ -1,6 +1,6 @@
 """Cells with nonlinear conditions: exact dimension, singular splits, closure tests.
 
-THEORY §2. A cell ``{p_i = 0 (i in Z), p_j ≷ 0}`` is a manifold of dimension
+theory §2. A cell ``{p_i = 0 (i in Z), p_j ≷ 0}`` is a manifold of dimension
 ``n - r`` when the gradients of a subset ``E`` of its equalities have constant
 rank ``r = |E|`` on it and the other equalities lie in the ideal of ``E``.
 Where the rank drops (or an equality is dependent) the cell is split on the

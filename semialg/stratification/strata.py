@@ -1,6 +1,6 @@
 """Branch tree -> cells -> strata, with exact samples, dimensions and adjacency.
 
-THEORY §1-2. Walk the DAG in topological order; every nonsmooth node, once the
+theory §1-2. Walk the DAG in topological order; every nonsmooth node, once the
 branches below it are fixed, has polynomial arguments, and branching on its
 primitive's :class:`~semialg.core.primitives.Branch` es (sign conditions) gives a
 *branch tree* whose leaves are the cells. Each leaf becomes a :class:`Stratum`:

@@ -1,4 +1,4 @@
-"""The implicit family: implicit functions, fixed points, unrolling and the Lasso (THEORY §7).
+"""The implicit family: implicit functions, fixed points, unrolling and the Lasso (theory §7).
 
 * :mod:`~semialg.checks.implicit.theorem`: :func:`implicit`, the nonsmooth implicit function theorem;
 * :mod:`~semialg.checks.implicit.jacsets`: exact convex sets of Jacobians (invertibility, images);

@@ -1,6 +1,6 @@
 """The implicit function ``G`` itself, for piecewise-linear ``F``, and Clarke's calculus put to the test.
 
-THEORY §7. Near ``(x̂, ŷ)`` every stratum ``S`` of ``F`` whose closure contains the
+theory §7. Near ``(x̂, ŷ)`` every stratum ``S`` of ``F`` whose closure contains the
 point carries an affine piece ``F_S``. Solving ``F_S(x, y) = 0`` together with the
 equalities of ``S`` for ``y`` (exact row reduction) gives an affine candidate
 ``G_S``; it is a piece of ``G`` when the set of ``x`` with ``(x, G_S(x)) ∈ S`` is a

@@ -1,4 +1,4 @@
-"""Fixed points, forward-backward splitting and unrolled differentiation, exactly (THEORY §7; the seeds).
+"""Fixed points, forward-backward splitting and unrolled differentiation, exactly (theory §7; the seeds).
 
 A fixed point ``x̄(θ) = H(θ, x̄(θ))`` is the zero of ``F(θ, x) = H(θ, x) - x``; with
 ``[A B]`` a conservative Jacobian of ``H`` at the fixed point, the implicit

@@ -1,4 +1,4 @@
-"""Exact convex sets of Jacobians: invertibility, images ``-B^{-1}A``, membership (THEORY §7).
+"""Exact convex sets of Jacobians: invertibility, images ``-B^{-1}A``, membership (theory §7).
 
 A :class:`MatrixSet` is ``{ Σ_g Σ_j λ_gj V_gj : each λ_g in a simplex }``: the
 convex hull of a list of matrices (one group) or of a *product of row sets* (one

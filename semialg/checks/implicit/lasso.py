@@ -1,4 +1,4 @@
-"""The Lasso solution path, differentiated through its fixed-point equation (THEORY §7; ISMP 2024 slides).
+"""The Lasso solution path, differentiated through its fixed-point equation (theory §7; ISMP 2024 slides).
 
 ``x̂(θ) ∈ argmin 1/2 ||Ax - b||^2 + e^θ ||x||_1`` is a zero of
 ``F(θ, x) = x - prox_{e^θ ||.||_1}(x - A^T(Ax - b))`` (soft-thresholding is piecewise

@@ -1,4 +1,4 @@
-"""Nonsmooth implicit differentiation, exactly (THEORY §7; Bolte, Le, Pauwels, Silveti-Falls 2021).
+"""Nonsmooth implicit differentiation, exactly (theory §7; Bolte, Le, Pauwels, Silveti-Falls 2021).
 
 ``F: R^n x R^m -> R^m`` with ``F(x̂, ŷ) = 0``. :func:`implicit`
 
@@ -355,7 +355,7 @@ def _compare(sing: Singularity, clarke_sing: Singularity | None) -> str:
                 "G), but the rule's conservative Jacobian, which is larger, contains a singular B: the chain rule's "
                 "J_F gives no J_G here")
     return ("the conditions differ the other way: Jac^c F contains a singular B but conv J_F does not; since "
-            "Jac^c F ⊂ conv D for every conservative D (THEORY §4), the rule is not conservative for F here")
+            "Jac^c F ⊂ conv D for every conservative D (theory §4), the rule is not conservative for F here")
 
 
 # --------------------------------------------------------------------------- formatting helpers
