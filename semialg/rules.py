@@ -29,6 +29,7 @@ from semialg.core import primitives
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
+from semialg.frontends.coerce import as_point, as_program
 
 F0, F1, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
 PRESETS = ("pytorch", "jax", "tensorflow", "clarke")
@@ -384,8 +385,12 @@ def fmt_exact(value) -> str:
     return str(value)
 
 
-def derivative_at(program: Program, point: Sequence, rule: Rule | str = "pytorch") -> list[list[tuple[Fraction, ...]]]:
+def derivative_at(program, point, rule: Rule | str = "pytorch", variables=None,
+                  overrides: Sequence[str] = ()) -> list[list[tuple[Fraction, ...]]]:
     """What backprop with ``rule`` returns at a rational point: per output, the gradient vertices.
+
+    ``program``: text, a Program, a builder expression or sympy; ``point``: a dict, a sequence
+    or ``"x=0"``; ``overrides`` as for :func:`get_rule` (``"relu'(0)=1"``).
 
     Exact: every node is evaluated at the point, each branching node takes the
     branch whose conditions hold there, and the chain rule runs on those labels.
@@ -397,11 +402,10 @@ def derivative_at(program: Program, point: Sequence, rule: Rule | str = "pytorch
     >>> derivative_at(parse("relu(x)"), [0], "clarke")[0]
     [(Fraction(0, 1),), (Fraction(1, 1),)]
     """
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    rule = get_rule(rule, overrides) if isinstance(rule, str) else rule
+    program = as_program(program, variables)
+    point = as_point(point, program.inputs)
     n = program.n_inputs
-    point = tuple(Fraction(v) for v in point)
-    if len(point) != n:
-        raise InputError(f"the point has {len(point)} coordinates; the function has {n} variables ({', '.join(program.inputs)})")
     if rule.field is not None:
         from semialg.numeric import exact_value
         return [[tuple(exact_value(rule.field, point))]]

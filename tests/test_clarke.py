@@ -124,7 +124,7 @@ BAD_POINTS = [
     ("relu(x) + y", [0], "the point has 1 coordinate; the function has 2 variables (x, y)"),
     ("relu(x)", ["a"], "value 'a' for x is not an exact rational"),
     ("relu(x)", [None], "value None for x is not an exact rational"),
-    ("relu(x)", 3, "the point must be a sequence of 1 exact numbers"),
+    ("relu(x)", 3, "a sequence of 1 exact numbers"),
 ]
 
 

@@ -30,7 +30,7 @@ from semialg.checks.lipschitz import NOT_LIPSCHITZ, UNDECIDED, Jump, lipschitz
 from semialg.core.dag import Program
 from semialg.core.errors import InputError, SemialgError
 from semialg.core.poly import Poly, rank
-from semialg.frontends.text import parse
+from semialg.frontends.coerce import as_point, as_program
 from semialg.stratification import Options, Stratification, Stratum, exact_sign, point_sympy, stratify
 
 Matrix = tuple[tuple[Fraction, ...], ...]
@@ -309,29 +309,6 @@ def hull_vertices_at(generators: Sequence[Sequence[Poly]], point: Sequence, m: i
 
 
 # --------------------------------------------------------------------------- at a point
-def _as_point(program: Program, point) -> tuple[Fraction, ...]:
-    n = program.n_inputs
-    if isinstance(point, str):
-        from semialg.frontends.text import parse_point
-        return parse_point(point, program.inputs)
-    try:
-        coords = list(point)
-    except TypeError:
-        raise InputError(f"the point must be a sequence of {n} exact numbers, got {point!r}") from None
-    if len(coords) != n:
-        raise InputError(f"the point has {len(coords)} coordinate{'s' if len(coords) != 1 else ''}; the function has "
-                         f"{n} variable{'s' if n != 1 else ''} ({', '.join(program.inputs)})")
-    out = []
-    for name, v in zip(program.inputs, coords):
-        try:
-            if isinstance(v, float):
-                v = repr(v)  # 0.1 means 1/10, not the nearest double
-            out.append(Fraction(v))
-        except (TypeError, ValueError, ZeroDivisionError):
-            raise InputError(f"value {v!r} for {name} is not an exact rational such as 1/2, -3 or 0.25") from None
-    return tuple(out)
-
-
 def require_lipschitz(program: Program, strat: Stratification | None, timeout_ms: int) -> None:
     """Raise :class:`NotLipschitzError` (with the jump) or :class:`UndecidedError` unless ``program`` is continuous."""
     from semialg.rules import fmt_exact
@@ -351,7 +328,8 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     """The exact Clarke Jacobian of ``program`` at a rational ``point`` (coordinates in the
     order of ``program.inputs``; Fractions, ints, strings such as ``"1/2"``).
 
-    ``program``: a :class:`Program` or text. ``stratification``: reuse one already
+    ``program``: text, a :class:`Program`, a builder expression or sympy; ``point``: a dict, a
+    sequence or ``"x=0,y=1/2"``. ``stratification``: reuse one already
     computed for this program (many points). ``domain``: a condition such as
     ``"x**2 + y**2 <= 4"`` (a point outside it is an input error). ``check_lipschitz=False``
     skips the continuity check (for callers that already ran it on this program). Raises :class:`NotLipschitzError` if the
@@ -364,9 +342,8 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     >>> [[[str(v) for v in row] for row in vx] for vx in clarke_at("max(x, y), min(x, y)", [1, 1]).vertices]
     [[['0', '1'], ['1', '0']], [['1', '0'], ['0', '1']]]
     """
-    if not isinstance(program, Program):
-        program = parse(program, variables)
-    pt = _as_point(program, point)
+    program = as_program(program, variables)
+    pt = as_point(point, program.inputs)
     timeout_ms = int(timeout * 1000)
     if stratification is None:
         from semialg.checks.conservative import _domain

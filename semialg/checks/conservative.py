@@ -28,11 +28,11 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from semialg.checks import VerdictResult
-from semialg.checks.geometry import NO, UNKNOWN, YES, projection_violation, tangent_basis
+from semialg.checks.geometry import NO, UNKNOWN, YES, projection_violation
 from semialg.checks.lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, Jump, lipschitz
 from semialg.core.dag import Program
 from semialg.core.errors import InputError
-from semialg.core.poly import Poly
+from semialg.frontends.coerce import as_program
 from semialg.frontends.text import parse
 from semialg.rules import Rule, field_polys, fmt_exact, get_rule
 from semialg.stratification import Options, Stratification, StratifyError, Stratum, exact_sign, point_sympy, stratify
@@ -86,16 +86,12 @@ class CheckResult(VerdictResult):
 
 
 
-def _as_program(function, variables) -> Program:
-    if isinstance(function, Program):
-        return function
-    return parse(function, variables)
-
-
 def _field_program(field_text, program: Program) -> Program | None:
+    """A hand-written field (text, Exprs, sympy, a Program: anything :func:`as_program` takes), over
+    the function's variables."""
     if field_text is None:
         return None
-    fp = field_text if isinstance(field_text, Program) else parse(field_text, list(program.inputs))
+    fp = as_program(field_text, list(program.inputs)) if not isinstance(field_text, Program) else field_text
     if program.n_outputs != 1:
         raise InputError("--field needs a scalar function (one output); for a vector output check each output")
     if fp.n_outputs != program.n_inputs:
@@ -119,7 +115,7 @@ def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Seq
     outcome: the verdict says it.
     """
     t0 = time.perf_counter()
-    program = _as_program(function, variables)
+    program = as_program(function, variables)
     field_program = _field_program(field, program)
     rule_obj = rule if isinstance(rule, Rule) else get_rule(rule, overrides, field_program)
     if isinstance(rule, Rule) and field_program is not None:

@@ -38,10 +38,9 @@ from semialg.checks.clarke import StratumClarke, clarke_on_stratum, hull_vertice
 from semialg.checks.geometry import YES, restrict, vanishes_on
 from semialg.checks.lipschitz import NOT_LIPSCHITZ, Jump, lipschitz
 from semialg.core.dag import Program
-from semialg.core.errors import InputError
 from semialg.core.poly import Poly
 from semialg.rules import Rule, field_polys, get_rule
-from semialg.stratification import Options, Stratification, Stratum, exact_sign, point_sympy, stratify
+from semialg.stratification import Options, Stratification, Stratum, point_sympy, stratify
 
 NONE, ARTIFICIAL, NOT_LIPSCHITZ_V, UNKNOWN_V = "no_artificial_critical_points", "artificial_critical_points", "not_lipschitz", "unknown"
 EXIT = {NONE: 0, ARTIFICIAL: 1, NOT_LIPSCHITZ_V: 1, UNKNOWN_V: 3}
@@ -361,9 +360,10 @@ def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: 
     >>> [(s.stratum.id, s.sample, s.field, s.clarke) for s in r.spurious]
     [(1, (Fraction(0, 1),), (((Fraction(1, 1),),),), (((Fraction(0, 1),),),))]
     """
-    from semialg.checks.conservative import _as_program, _domain, _field_program
+    from semialg.checks.conservative import _domain, _field_program
+    from semialg.frontends.coerce import as_program
     t0 = time.perf_counter()
-    program = _as_program(function, variables)
+    program = as_program(function, variables)
     field_program = _field_program(field, program)
     rule_obj = rule if isinstance(rule, Rule) else get_rule(rule, overrides, field_program)
     if isinstance(rule, Rule) and field_program is not None:

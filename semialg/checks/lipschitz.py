@@ -25,7 +25,8 @@ from fractions import Fraction
 
 from semialg.checks.geometry import NO, UNKNOWN, all_vanish_on, in_closure_at
 from semialg.core import primitives
-from semialg.core.dag import Node, Program, walk_postorder
+from semialg.core.dag import Node, Program
+from semialg.frontends.coerce import as_program
 from semialg.stratification import Options, Stratification, stratify
 
 LIPSCHITZ, NOT_LIPSCHITZ, UNDECIDED = "lipschitz", "not_lipschitz", "unknown"
@@ -81,9 +82,11 @@ def surrogate(program: Program) -> tuple[Program, list[tuple[Node, Node]]]:
     return Program(program.inputs, tuple(mapping[id(o)] for o in program.outputs)), replaced
 
 
-def lipschitz(program: Program, strat: Stratification | None = None, timeout_ms: int = 10_000,
-              options: Options | None = None) -> LipschitzResult:
-    """Decide whether ``program`` is locally Lipschitz (continuous), with a jump as witness."""
+def lipschitz(program, strat: Stratification | None = None, timeout_ms: int = 10_000,
+              options: Options | None = None, variables=None) -> LipschitzResult:
+    """Decide whether ``program`` (anything :func:`~semialg.frontends.coerce.as_program` takes)
+    is locally Lipschitz (continuous), with a jump as witness."""
+    program = as_program(program, variables)
     if not needs_check(program):
         return LipschitzResult(LIPSCHITZ, reason="a composition of continuous primitives is continuous")
     has_floor = any(n.op in _WINDOWS for n in program.topological_order())

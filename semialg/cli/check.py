@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from semialg import report
 from semialg.checks.conservative import CheckResult, check
@@ -22,7 +21,7 @@ from semialg.cli.common import (
     progress_printer,
     sample_json,
 )
-from semialg.rules import PRESETS, fmt_exact
+from semialg.rules import fmt_exact
 
 MAX_ROWS = 40
 

@@ -15,8 +15,7 @@ import sys
 from semialg import report
 from semialg.checks.critical import CriticalResult, critical
 from semialg.cli.common import add_expression_arguments, add_rule_arguments, emit, progress_printer
-from semialg.cli.critical_sets import KINDS, MAX_ROWS, clarke_json, sample_of_point, sets_json, sets_text
-from semialg.rules import fmt_exact
+from semialg.cli.critical_sets import MAX_ROWS, clarke_json, sample_of_point, sets_json, sets_text
 
 
 def result_json(result: CriticalResult) -> dict:

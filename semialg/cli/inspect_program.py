@@ -7,7 +7,7 @@ import time
 from semialg import report
 from semialg.cli.common import add_expression_arguments, emit, load_program
 from semialg.core import primitives
-from semialg.frontends.text import parse, parse_point
+from semialg.frontends.text import parse, parse_point  # noqa: F401  (parse: the doctests use it)
 
 
 # --------------------------------------------------------------------------- parse

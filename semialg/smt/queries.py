@@ -24,7 +24,6 @@ from semialg.smt.encoding import (
     _solver_for,
     _val,
     _variables,
-    check,
     to_z3,
 )
 

@@ -41,6 +41,7 @@ import networkx as nx
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
+from semialg.frontends.coerce import as_program
 from semialg.stratification import nonlinear
 from semialg.stratification.adjacency import adjacency
 from semialg.stratification.branch_tree import Options, Walker
@@ -226,10 +227,11 @@ def _stratum(id_, dim, conditions, sample, labels, piece, names) -> Stratum:
 
 
 # --------------------------------------------------------------------------- entry point
-def stratify(program: Program, options: Options | None = None, **kwargs) -> Stratification:
-    """Stratify ``program``: every cell of its branch tree, as strata with adjacency.
+def stratify(program, options: Options | None = None, *, variables=None, **kwargs) -> Stratification:
+    """Stratify ``program`` (text, a Program, a builder expression, sympy, or a list of them):
+    every cell of its branch tree, as strata with adjacency.
 
-    Keyword arguments build an :class:`Options`.
+    Other keyword arguments build an :class:`Options`.
 
     >>> from semialg.frontends.text import parse
     >>> s = stratify(parse("abs(x) + abs(y)"))
@@ -241,6 +243,7 @@ def stratify(program: Program, options: Options | None = None, **kwargs) -> Stra
     >>> stratify(parse("abs(x) + abs(y)"), method="tree").above == s.above
     True
     """
+    program = as_program(program, variables)
     options = options or Options(**kwargs)
     if options.method not in ("auto", "tree", "smt"):
         raise InputError(f"unknown stratification method '{options.method}'; use auto, tree or smt")

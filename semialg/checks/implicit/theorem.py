@@ -54,7 +54,8 @@ from semialg.checks.implicit.jacsets import (
 )
 from semialg.core.dag import Program
 from semialg.core.errors import InputError
-from semialg.frontends.text import parse, parse_point
+from semialg.frontends.coerce import as_program
+from semialg.frontends.text import parse_point
 from semialg.numeric import exact_value
 from semialg.rules import Rule, derivative_at, field_polys, fmt_exact, get_rule
 from semialg.stratification import Options, Stratification, StratifyError, stratify
@@ -143,12 +144,10 @@ def _names(value, flag: str) -> list[str]:
 
 
 def _program(F, x: list[str], y: list[str]) -> Program:
-    if isinstance(F, Program):
-        free = F.free_variables()
-        outputs = F.outputs
-    else:
-        free = parse(F).free_variables()
-        outputs = None
+    if not isinstance(F, Program):
+        F = as_program(F)
+    free = F.free_variables()
+    outputs = F.outputs
     both = sorted(set(x) & set(y))
     if both:
         raise InputError(f"'{both[0]}' is listed in both --x and --y; each variable goes in exactly one of them")
@@ -158,7 +157,7 @@ def _program(F, x: list[str], y: list[str]) -> Program:
     if missing:
         raise InputError(f"F uses {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} in neither --x nor "
                          f"--y: --x and --y must partition the variables of F ({', '.join(sorted(free))})")
-    program = Program(tuple(x + y), outputs) if outputs is not None else parse(F, x + y)
+    program = Program(tuple(x + y), outputs)
     if program.n_outputs != len(y):
         k, m = program.n_outputs, len(y)
         raise InputError(f"F has {k} equation{'s' if k != 1 else ''} but {m} unknown{'s' if m != 1 else ''} in --y "
