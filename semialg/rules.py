@@ -219,6 +219,8 @@ def parse_override(text: str) -> tuple[str, tuple]:
         raise InputError(f"value '{value}' for {key} is not an exact number or [a,b] interval (e.g. 1/2 or [0,1])") from None
     if not values:
         raise InputError(f"empty value for {key}")
+    if m and len(values) == 2 and values[0] > values[1]:
+        raise InputError(f"the interval [{values[0]}, {values[1]}] for {key} is reversed; write [{values[1]}, {values[0]}]")
     return key, values
 
 
@@ -237,6 +239,43 @@ def get_rule(base: str = "pytorch", overrides: Sequence[str] = (), field: Progra
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise InputError(f"unknown rule '{base}'{hint} (rules: {', '.join(PRESETS)})")
     return Rule(base, tuple(parse_override(o) for o in overrides), field)
+
+
+def resolve_rule(rule, overrides: Sequence[str], field: Program | None, program: Program) -> Rule:
+    """The rule a check uses, refusing options that would do nothing (a demanding user's CLI).
+
+    ``rule``: a preset name, a :class:`Rule`, or None (PyTorch, or the hand-written ``field``).
+    A preset named together with a field, ``overrides`` together with a field, or an override
+    for a primitive the program does not use is an :class:`InputError` saying so.
+
+    >>> from semialg.frontends.text import parse
+    >>> resolve_rule(None, ["relu'(0)=1"], None, parse("relu(x)")).name
+    "pytorch+relu'(0)=1"
+    >>> resolve_rule(None, ["abs'(0)=5"], None, parse("relu(x)"))
+    Traceback (most recent call last):
+    ...
+    semialg.core.errors.InputError: --set abs'(0)=5 does nothing: the program has no abs (its primitives: relu)
+    """
+    if field is not None:
+        if isinstance(rule, str):
+            raise InputError(f"--rule {rule} and --field exclude each other: a hand-written field replaces backprop "
+                             "with any rule; give one of them")
+        if overrides:
+            raise InputError("--set changes a rule's kink values and does nothing with --field: write those values "
+                             "into the field (e.g. where(x == 0, 1, 0))")
+    if isinstance(rule, Rule):
+        obj = Rule(rule.base, rule.overrides, field) if field is not None else rule
+    else:
+        obj = get_rule(rule or "pytorch", overrides, field)
+    used = {node.op for node in program.topological_order()}
+    for key, value in obj.overrides:
+        primitive = re.split(r"['.]", key, maxsplit=1)[0]
+        if primitive not in used:
+            present = sorted(u for u in used if u in primitives.REGISTRY and u not in primitives.COMPARISONS
+                             and u not in ("and", "or", "not"))
+            raise InputError(f"--set {key}={_fmt_override(value)} does nothing: the program has no {primitive} "
+                             f"(its primitives: {', '.join(present) or 'none'})")
+    return obj
 
 
 # --------------------------------------------------------------------------- backprop

@@ -115,7 +115,14 @@ ERRORS = [
     (["eval", "x", "--at", "x=abc"], ["not an exact rational"]),
     (["eval", "x"], ["required: --at"]),
     (["parse"], ["required: EXPR"]),
-    (["frobnicate", "x"], ["invalid choice: 'frobnicate'"]),
+    (["frobnicate", "x"], ["unknown command 'frobnicate'"]),
+    (["chek", "relu(x)"], ["unknown command 'chek'", "did you mean 'check'?"]),
+    (["check", "relu(x)", "--vars", "x,x"], ["'x' is listed twice"]),
+    (["check", "relu(x)", "--set", "abs'(0)=5"], ["--set abs'(0)=5 does nothing: the program has no abs"]),
+    (["check", "relu(x)", "--rule", "jax", "--field", "step(x)"], ["--rule jax and --field exclude each other"]),
+    (["check", "relu(x)", "--set", "relu'(0)=1", "--field", "step(x)"], ["does nothing with --field"]),
+    (["check", "relu(x)", "--set", "relu'(0)=[1,0]"], ["is reversed; write [0, 1]"]),
+    (["check", "2x"], ["write 2*x for 2x"]),
     (["parse", "x", "--no-such-option"], ["unrecognized arguments"]),
     (["parse", "x" + " + abs(x)" * 3000], ["nested too deeply"]),
 ]
@@ -129,6 +136,18 @@ def test_errors_exit_2_without_traceback(capsys, argv, fragments):
     assert "Traceback" not in err
     for fragment in fragments:
         assert fragment in err, f"{fragment!r} not in {err!r}"
+
+
+def test_a_leading_minus_is_an_expression(capsys):
+    code, out, _ = run(capsys, "check", "-relu(x)", "--rule", "jax", "--json")
+    assert code == 0 and json.loads(out)["function"] == "-relu(x)"
+    code, out, _ = run(capsys, "check", "--timeout", "5", "-abs(x)", "--json")
+    assert code == 0 and json.loads(out)["verdict"] == "conservative"
+
+
+def test_critical_says_vector_outputs_have_no_critical_points(capsys):
+    code, out, _ = run(capsys, "critical", "max(x, y), min(x, y)")
+    assert code == 0 and "artificial critical points (0 in conv D, 0 not in Clarke): not defined for a vector output" in out
 
 
 def test_console_entry_point_in_a_subprocess():

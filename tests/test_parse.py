@@ -9,6 +9,17 @@ from semialg.frontends.text import parse, parse_point
 
 # (text, variables, error class, [message fragments], column or None)
 BAD_INPUTS = [
+    # formulas written for somewhere else, with the fix
+    ("relu(x) && x > 0", None, ParseError, ["write 'and' for '&&'"], 10),
+    ("relu(x) || 1", None, ParseError, ["write 'or' for '||'"], 10),
+    ("ReLU(x)", None, ParseError, ["unknown function 'ReLU'", "did you mean 'relu'"], 1),
+    ("2x + 1", None, ParseError, ["write 2*x for 2x"], 1),
+    ("2(x + 1)", None, ParseError, ["write 2*(...)"], 1),
+    ("torch.relu(x)", None, ParseError, ["'torch.relu'", "semialg writes relu(x)", "--rule pytorch"], 1),
+    ("np.maximum(x, 0)", None, ParseError, ["'np.maximum'", "semialg writes max(a, b)"], 1),
+    ("jnp.clip(x, 0, 1)", None, ParseError, ["semialg writes clip(x, lo, hi)"], 1),
+    ("relu(\u2212x)", None, ParseError, ["unicode minus: write '-'"], 6),
+    ("relu(x) \u2264 1", None, ParseError, ["write '<=' for"], 9),
     # unknown names, with suggestions
     ("rleu(x)", None, ParseError, ["unknown function 'rleu'", "did you mean 'relu'"], 1),
     ("relu6(x) + maxx(x, y)", None, ParseError, ["unknown function 'maxx'", "did you mean 'max'"], 12),

@@ -34,7 +34,7 @@ from semialg.core.dag import Program
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_program
 from semialg.frontends.text import parse
-from semialg.rules import Rule, field_polys, fmt_exact, get_rule
+from semialg.rules import Rule, field_polys, fmt_exact, resolve_rule
 from semialg.stratification import Options, Stratification, StratifyError, Stratum, exact_sign, point_sympy, stratify
 
 CONSERVATIVE, NOT_CONSERVATIVE, NOT_LIPSCHITZ_V, UNKNOWN_V = "conservative", "not_conservative", "not_lipschitz", "unknown"
@@ -101,7 +101,7 @@ def _field_program(field_text, program: Program) -> Program | None:
     return fp
 
 
-def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Sequence[str] = (), field=None,
+def check(function, variables=None, rule: str | Rule | None = None, overrides: Sequence[str] = (), field=None,
           domain: str | None = None, timeout: float = 60.0,
           progress: Callable[[str, int, float], None] | None = None, method: str = "algebra") -> CheckResult:
     """Decide whether ``rule`` (or a hand-written ``field``) is conservative for ``function``.
@@ -117,9 +117,7 @@ def check(function, variables=None, rule: str | Rule = "pytorch", overrides: Seq
     t0 = time.perf_counter()
     program = as_program(function, variables)
     field_program = _field_program(field, program)
-    rule_obj = rule if isinstance(rule, Rule) else get_rule(rule, overrides, field_program)
-    if isinstance(rule, Rule) and field_program is not None:
-        rule_obj = Rule(rule.base, rule.overrides, field_program)
+    rule_obj = resolve_rule(rule, overrides, field_program, program)
     timeout_ms = int(timeout * 1000)
     domain_node = _domain(domain, program)
     t1 = time.perf_counter()

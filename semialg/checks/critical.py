@@ -39,7 +39,7 @@ from semialg.checks.geometry import YES, restrict, vanishes_on
 from semialg.checks.lipschitz import NOT_LIPSCHITZ, Jump, lipschitz
 from semialg.core.dag import Program
 from semialg.core.poly import Poly
-from semialg.rules import Rule, field_polys, get_rule
+from semialg.rules import Rule, field_polys, resolve_rule
 from semialg.stratification import Options, Stratification, Stratum, point_sympy, stratify
 
 NONE, ARTIFICIAL, NOT_LIPSCHITZ_V, UNKNOWN_V = "no_artificial_critical_points", "artificial_critical_points", "not_lipschitz", "unknown"
@@ -346,7 +346,7 @@ def for_check(result, timeout: float = 60.0) -> dict | None:
     return sets
 
 
-def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: Sequence[str] = (), field=None,
+def critical(function, variables=None, rule: str | Rule | None = None, overrides: Sequence[str] = (), field=None,
              domain: str | None = None, timeout: float = 60.0,
              progress: Callable[[str, int, float], None] | None = None) -> CriticalResult:
     """Artificial critical points and spurious values of ``rule`` (or a hand-written ``field``) for ``function``.
@@ -365,9 +365,7 @@ def critical(function, variables=None, rule: str | Rule = "pytorch", overrides: 
     t0 = time.perf_counter()
     program = as_program(function, variables)
     field_program = _field_program(field, program)
-    rule_obj = rule if isinstance(rule, Rule) else get_rule(rule, overrides, field_program)
-    if isinstance(rule, Rule) and field_program is not None:
-        rule_obj = Rule(rule.base, rule.overrides, field_program)
+    rule_obj = resolve_rule(rule, overrides, field_program, program)
     timeout_ms = int(timeout * 1000)
     extra = tuple(rule_obj.field.outputs) if rule_obj.field is not None else ()
     sprog = (lambda k, s: progress("stratify", k, s)) if progress else None

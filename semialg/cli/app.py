@@ -19,6 +19,7 @@ relu(x) - relu(-x) at x = -1/2
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from typing import Callable
 
@@ -72,6 +73,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _protect_leading_minus(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``semialg check "-relu(x)"``: an expression that starts with '-' is not an option. The
+    first such word where the subcommand expects ``EXPR`` (not an option's value) gets a
+    leading space, which argparse reads as a positional and the parser strips."""
+    if not argv or argv[0] not in parser.subcommand_parsers:
+        return argv
+    sub = parser.subcommand_parsers[argv[0]]
+    if not any(a.dest == "expr" for a in sub._actions):
+        return argv
+    out, expecting_value = list(argv), False
+    for i in range(1, len(out)):
+        word = out[i]
+        if expecting_value:
+            expecting_value = False
+            continue
+        if word == "--":
+            break
+        if word.startswith("-") and not word.startswith("--") and word not in sub._option_string_actions:
+            out[i] = " " + word
+            break
+        if word.startswith("--"):
+            action = sub._option_string_actions.get(word.split("=", 1)[0])
+            expecting_value = action is not None and action.nargs != 0 and "=" not in word
+            continue
+        break   # the first positional is EXPR
+    return out
+
+
+def _unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """``semialg chek``: the message with the closest subcommand, or None when the word is known."""
+    if not argv or argv[0].startswith("-") or argv[0] in parser.subcommand_parsers:
+        return None
+    close = difflib.get_close_matches(argv[0], list(SUBCOMMANDS), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"semialg: error: unknown command '{argv[0]}'{hint} (the commands: {', '.join(SUBCOMMANDS)})\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
@@ -79,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     """
     err = sys.stderr
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    unknown_command = _unknown_command(parser, argv)
+    if unknown_command:
+        err.write(parser.format_usage() + unknown_command)
+        return report.USAGE
+    argv = _protect_leading_minus(parser, argv)
     try:
         args, unknown = parser.parse_known_args(argv)
         if unknown:  # report it with the subcommand's own usage line, not the top-level one

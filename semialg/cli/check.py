@@ -120,7 +120,7 @@ def result_text(result: CheckResult, critical: dict | None = None) -> str:
                       f"{', '.join(exact_list(j.value))}; the limit from stratum {j.neighbour} is {', '.join(exact_list(j.limit))}"]
     if critical is not None:
         from semialg.cli.critical_sets import sets_text
-        lines += [""] + sets_text(critical, include_critical=False)
+        lines += [""] + sets_text(critical, include_critical=False, outputs=result.program.n_outputs)
     t = dict(result.timings, **({"critical": critical["seconds"]} if critical is not None else {}))
     lines.append("")
     lines.append("time: " + ", ".join(f"{k} {v:.3f} s" for k, v in t.items()))

@@ -41,7 +41,7 @@ def progress_printer(label: str = "semialg"):
 
 def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
     """``--rule``, ``--set``, ``--field``, ``--domain``, ``--timeout``, ``--json`` (shared with critical)."""
-    parser.add_argument("--rule", default="pytorch", metavar="|".join(PRESETS),
+    parser.add_argument("--rule", default=None, metavar="|".join(PRESETS),
                         help="derivative rule: a framework preset or clarke (default: pytorch)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                         help="override a kink value, e.g. --set \"relu'(0)=1\" or --set max.tie=first (repeatable)")

@@ -48,7 +48,7 @@ def result_text(result: CriticalResult) -> str:
              f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
     if result.verdict != "not_lipschitz":
         lines.append("")
-        lines += sets_text(result, include_critical=result.program.n_outputs == 1)
+        lines += sets_text(result, outputs=result.program.n_outputs)
     if result.unknowns:
         lines += ["", "undecided:"] + [f"  {u}" for u in result.unknowns[:MAX_ROWS]]
     lines += ["", "time: " + ", ".join(f"{k} {v:.3f} s" for k, v in result.timings.items())]

@@ -68,11 +68,15 @@ def point_set_text(ps) -> str:
             f"D = {hull_text(ps.field)}, Clarke = {hull_text(ps.clarke)}")
 
 
-def sets_text(sets, include_critical: bool = True) -> list[str]:
-    """Text lines for the families of sets (artificial and spurious first)."""
+def sets_text(sets, include_critical: bool = True, outputs: int = 1) -> list[str]:
+    """Text lines for the families of sets (artificial and spurious first). Critical points are
+    defined for scalar functions only: with ``outputs > 1`` those families say so."""
     get = (lambda k: getattr(sets, k)) if isinstance(sets, CriticalResult) else sets.get
     lines = []
     for attr, _, title in KINDS if include_critical else KINDS[:2]:
+        if outputs > 1 and attr != "spurious":
+            lines.append(f"{title}: not defined for a vector output ({outputs} outputs)")
+            continue
         found = get(attr)
         lines.append(f"{title}: {len(found) if found else 'none'}")
         lines += [point_set_text(ps) for ps in found[:MAX_ROWS]]

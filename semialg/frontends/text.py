@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 from fractions import Fraction
 from typing import Sequence
 
@@ -55,8 +56,52 @@ def _known_names() -> list[str]:
 
 
 def _suggest(name: str, candidates: Sequence[str]) -> str:
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:   # ReLU -> relu
+        return f"; did you mean '{lowered[name.lower()]}'?"
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+_CHARACTER_HINTS = {
+    "\u2212": "'\u2212' is a unicode minus: write '-'", "\u2013": "'\u2013' is a dash: write '-'",
+    "\u00d7": "'\u00d7' is a multiplication sign: write '*'", "\u22c5": "'\u22c5' is a dot: write '*'",
+    "\u2264": "write '<=' for '\u2264'", "\u2265": "write '>=' for '\u2265'", "\u2260": "write '!=' for '\u2260'",
+}
+_TOKEN_HINTS = ((re.compile(r"&&"), "write 'and' for '&&'"), (re.compile(r"\|\|"), "write 'or' for '||'"),
+                (re.compile(r"!(?!=)"), "write 'not' for '!'"))
+_IMPLICIT_PRODUCT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)([A-Za-z_(])")
+
+
+def _syntax_hint(text: str, col: int) -> str:
+    """A suggestion for the usual ways a formula from elsewhere fails to parse here."""
+    for ch, hint in _CHARACTER_HINTS.items():
+        if ch in text:
+            return "; " + hint
+    for token, hint in _TOKEN_HINTS:
+        if token.search(text):
+            return "; " + hint
+    m = _IMPLICIT_PRODUCT.search(text)
+    if m and not m.group(0).lower().startswith(("0x", "0b", "0o")) and "e" not in m.group(0)[len(m.group(1)):][:1]:
+        return f"; write {m.group(1)}*{m.group(2)} for {m.group(1)}{m.group(2)} (products need '*')"
+    return ""
+
+
+_FRAMEWORK_CALLS = {"relu": "relu(x)", "maximum": "max(a, b)", "minimum": "min(a, b)", "max": "max(a, b)",
+                    "min": "min(a, b)", "abs": "abs(x)", "absolute": "abs(x)", "clip": "clip(x, lo, hi)",
+                    "clamp": "clip(x, lo, hi)", "where": "where(cond, a, b)", "sign": "sign(x)",
+                    "heaviside": "step(x)", "floor": "floor(x)", "round": "round(x)", "hardtanh": "hardtanh(x)",
+                    "relu6": "relu6(x)", "leaky_relu": "leaky_relu(x, 1/100)", "sort": "sort(a, b, ...)"}
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 class _Parser:
@@ -87,8 +132,8 @@ class _Parser:
             col = exc.offset or 1
             lead = len(self.text) - len(self.text.lstrip())
             col += lead
-            raise ParseError(f"syntax error at column {col}: {exc.msg}; expected an expression such as 'max(x, 0) + abs(y)'",
-                             column=col, text=self.text) from None
+            hint = _syntax_hint(self.text, col) or "; expected an expression such as 'max(x, 0) + abs(y)'"
+            raise ParseError(f"syntax error at column {col}: {exc.msg}{hint}", column=col, text=self.text) from None
         # columns are relative to the stripped text: shift back
         self.shift = len(self.text) - len(self.text.lstrip())
         body = tree.body
@@ -244,6 +289,14 @@ class _Parser:
 
     def on_Call(self, node: ast.Call) -> Node:
         if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, ast.Constant):
+                self.fail_at(f"a number{{where}} is followed by '(': write {node.func.value!r}*(...) "
+                             "(products need '*')", node)
+            dotted = _dotted(node.func)
+            leaf = dotted.rsplit(".", 1)[-1]
+            if leaf in _FRAMEWORK_CALLS:
+                self.fail_at(f"'{dotted}'{{where}} is a framework's spelling; semialg writes {_FRAMEWORK_CALLS[leaf]} "
+                             "(the rule, e.g. --rule pytorch, says which framework's derivative to check)", node)
             self.fail_at("only plain function names can be called{where}, e.g. relu(x)", node)
         name = node.func.id
         if name in NOT_SEMIALGEBRAIC:
@@ -352,8 +405,9 @@ def parse(text: str, variables: Sequence[str] | str | None = None) -> Program:
         for v in variables:
             if not v.isidentifier():
                 raise InputError(f"'{v}' is not a valid variable name; use names such as x, y, u1")
-        if len(set(variables)) != len(variables):
-            raise InputError("a variable is listed twice in the variables")
+        repeated = sorted({v for v in variables if variables.count(v) > 1})
+        if repeated:
+            raise InputError(f"'{repeated[0]}' is listed twice in the variables")
     if not isinstance(text, str):
         raise InputError(f"expected the expression as text, got {type(text).__name__}")
     try:
