@@ -14,11 +14,11 @@ import networkx as nx
 
 PACKAGE = Path(__file__).resolve().parents[1] / "semialg"
 
-STAGES = ("core", "smt", "numeric", "frontends", "rules", "stratification", "checks", "report", "plot", "cli")
+STAGES = ("core", "smt", "numeric", "frontends", "rules", "stratification", "report", "checks", "plot", "cli")
 """The stages in data-flow order."""
 
 RANK = {"core": 0, "smt": 1, "numeric": 1, "frontends": 2, "rules": 3, "stratification": 4,
-        "checks": 5, "report": 6, "plot": 7, "cli": 8, "__main__": 9}
+        "report": 5, "checks": 6, "plot": 7, "cli": 8, "__main__": 9}
 """A module may import only stages of lower or equal rank."""
 
 LEAVES = frozenset({"smt", "numeric"})

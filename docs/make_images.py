@@ -38,8 +38,8 @@ def draw_architecture(path: Path) -> Path:
     sys.path.insert(0, str(HERE))
     import layout
     graph = layout.stage_graph()
-    pos = {"frontends": (0, 2.2), "rules": (1.5, 2.2), "stratification": (3, 2.2), "checks": (4.5, 2.2),
-           "report": (6, 2.2), "plot": (7.5, 2.2), "cli": (9, 2.2), "smt": (3, 1.0), "numeric": (6, 1.0),
+    pos = {"frontends": (0, 2.2), "rules": (1.5, 2.2), "stratification": (3, 2.2), "report": (4.5, 2.2),
+           "checks": (6, 2.2), "plot": (7.5, 2.2), "cli": (9, 2.2), "smt": (3, 1.0), "numeric": (6, 1.0),
            "core": (4.5, -0.1)}
     fig, ax = plt.subplots(figsize=(13, 5.2))
     for name, (x, y) in pos.items():

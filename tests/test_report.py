@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from semialg import __version__, report
+from semialg.report import dump_json, to_jsonable
 
 
 def test_exit_codes_match_design():
@@ -63,3 +64,50 @@ def test_to_jsonable_deep_nesting_is_iterative():
         out = out[0]
         depth += 1
     assert depth == 5000
+
+
+# --------------------------------------------------------------------------- results in a REPL and a notebook
+def _cli(capsys, *argv):
+    from semialg.cli import main
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_results_print_what_the_cli_prints(capsys):
+    import semialg
+    r = semialg.check("abs(x)", variables="x,y", field="sign(x), where(x == 0, 1, 0)")
+    assert not r and r.exit_code == 1
+    assert repr(r) == "<CheckResult not_conservative: abs(x), rule field>"
+    code, out = _cli(capsys, "check", "abs(x)", "--vars", "x,y", "--field", "sign(x), where(x == 0, 1, 0)", "--json")
+    doc = json.loads(out)
+    mine = r.to_json()
+    for key in ("verdict", "reason", "witness", "variables", "function"):
+        assert to_jsonable(mine[key]) == doc[key]
+    assert r.to_text().splitlines()[:3] == r.to_text().splitlines()[:3]
+    assert "NOT CONSERVATIVE" in r.to_text()
+
+
+def test_every_result_has_the_repl_surface():
+    import semialg
+
+    class Printer:
+        def __init__(self):
+            self.out = []
+
+        def text(self, s):
+            self.out.append(s)
+
+    results = [semialg.check("relu(x)"), semialg.critical("x - (relu(-x) - relu(x) + x)"),
+               semialg.clarke_at("abs(x)", [0]),
+               semialg.implicit("2*y + abs(y) - x", x=["x"], y=["y"], at={"x": 0, "y": 0})]
+    for r in results:
+        assert "\n" not in repr(r) and len(repr(r)) < 200
+        assert isinstance(r.to_text(), str) and r.to_text()
+        assert json.loads(dump_json(r.to_json()))["command"] in ("check", "critical", "clarke", "implicit")
+        html = r._repr_html_()
+        assert html.startswith("<div>") and "</div>" in html
+        p = Printer()
+        r._repr_pretty_(p, False)
+        assert p.out == [r.to_text()]
+    assert bool(results[0]) and not bool(results[1]) and bool(results[3])
+    assert "<table>" in results[0]._repr_html_()

@@ -31,6 +31,7 @@ from semialg.core.dag import Program
 from semialg.core.errors import InputError, SemialgError
 from semialg.core.poly import Poly, rank
 from semialg.frontends.coerce import as_point, as_program
+from semialg.report import vertices_json
 from semialg.stratification import Options, Stratification, Stratum, exact_sign, point_sympy, stratify
 
 Matrix = tuple[tuple[Fraction, ...], ...]
@@ -49,7 +50,7 @@ class UndecidedError(SemialgError):
     """A solver query needed for the answer was undecided (timeout, nonlinear case); the message says which."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ClarkeResult:
     """The Clarke Jacobian of ``program`` at ``point``: the convex hull of ``vertices``.
 
@@ -69,6 +70,30 @@ class ClarkeResult:
     @property
     def n(self) -> int:
         return self.program.n_inputs
+
+    def __repr__(self) -> str:
+        return f"<ClarkeResult: {len(self.vertices)} vertices at {tuple(str(v) for v in self.point)} for {self.program.to_text()}>"
+
+    def to_json(self, seconds: float | None = None) -> dict:
+        """The JSON object of ``semialg clarke --json``."""
+        from semialg.report.clarke import clarke_json
+        return clarke_json(self, seconds)
+
+    def to_text(self) -> str:
+        """The text ``semialg clarke`` prints.
+
+        >>> print(clarke_at("abs(x)", [0]).to_text().splitlines()[2])
+        Clarke Jacobian = conv of 2 vertex gradients:
+        """
+        from semialg.report.clarke import clarke_text
+        return clarke_text(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self) if cycle else self.to_text())
+
+    def _repr_html_(self) -> str:
+        from semialg.report import html
+        return html(self.to_json())
 
     @property
     def m(self) -> int:
@@ -97,9 +122,6 @@ class ClarkeResult:
             raise InputError("gradients is for scalar functions; use vertices (Jacobians) for vector outputs")
         return tuple(v[0] for v in self.vertices)
 
-    def to_json(self) -> list:
-        """The vertices as exact strings: gradients for a scalar function, Jacobians (rows) otherwise."""
-        return vertices_json(self.vertices)
 
 
 # --------------------------------------------------------------------------- exact hulls
@@ -202,14 +224,6 @@ def extreme_points(points: Sequence[Sequence[Fraction]]) -> list[tuple[Fraction,
 
 def _reshape(flat: Sequence, m: int, n: int) -> Matrix:
     return tuple(tuple(flat[k * n:(k + 1) * n]) for k in range(m))
-
-
-def vertices_json(vertices: Sequence) -> list:
-    """Vertices as exact strings: ``[["1", "0"], ...]`` for scalar functions, ``[[[row], ...], ...]`` otherwise."""
-    from semialg.rules import fmt_exact
-    if vertices and len(vertices[0]) == 1:
-        return [[fmt_exact(v) for v in vx[0]] for vx in vertices]
-    return [[[fmt_exact(v) for v in row] for row in vx] for vx in vertices]
 
 
 # --------------------------------------------------------------------------- per stratum

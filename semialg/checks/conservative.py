@@ -68,7 +68,7 @@ class StratumReport:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CheckResult(VerdictResult):
     """The answer of :func:`check`: verdict, reason, witness, per-stratum reports, timings."""
 
@@ -83,6 +83,22 @@ class CheckResult(VerdictResult):
     witness: Witness | None = None
     jump: Jump | None = None
     timings: dict = field(default_factory=dict)
+
+    def to_json(self, critical: dict | None = None) -> dict:
+        """The JSON object of ``semialg check --json`` (``critical``: the sets of
+        :func:`semialg.checks.critical.for_check`, to include Clarke sets)."""
+        from semialg.report.check import check_json
+        return check_json(self, critical)
+
+    def to_text(self, critical: dict | None = None) -> str:
+        """The text ``semialg check`` prints.
+
+        >>> r = check("relu(x)")
+        >>> bool(r), repr(r), r.to_text().splitlines()[1]
+        (True, '<CheckResult conservative: relu(x), rule pytorch>', 'verdict: CONSERVATIVE')
+        """
+        from semialg.report.check import check_text
+        return check_text(self, critical)
 
 
 

@@ -73,7 +73,7 @@ class PointSet:
     condition: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CriticalResult(VerdictResult):
     """What :func:`critical` found: the four families of sets, per-stratum Clarke Jacobians, unknowns."""
 
@@ -92,6 +92,16 @@ class CriticalResult(VerdictResult):
     unknowns: tuple[str, ...] = ()
     jump: Jump | None = None
     timings: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The JSON object of ``semialg critical --json``."""
+        from semialg.report.critical import critical_json
+        return critical_json(self)
+
+    def to_text(self) -> str:
+        """The text ``semialg critical`` prints."""
+        from semialg.report.critical import critical_text
+        return critical_text(self)
 
 
 

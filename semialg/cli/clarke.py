@@ -12,16 +12,10 @@ import argparse
 import time
 
 from semialg import report
-from semialg.checks.clarke import NotLipschitzError, UndecidedError, clarke_at, vertices_json
+from semialg.checks.clarke import NotLipschitzError, UndecidedError, clarke_at
 from semialg.cli.common import add_expression_arguments, emit, load_program
 from semialg.frontends.text import parse_point
 from semialg.rules import fmt_exact
-
-
-def _vertex_text(vx) -> str:
-    if len(vx) == 1:
-        return "(" + ", ".join(fmt_exact(v) for v in vx[0]) + ")"
-    return "[" + "; ".join(", ".join(fmt_exact(v) for v in row) for row in vx) + "]"
 
 
 def setup_clarke(parser: argparse.ArgumentParser) -> None:
@@ -56,29 +50,7 @@ def run_clarke(args: argparse.Namespace) -> int:
         emit(report.dump_json(doc) if args.json else f"{program.to_text()} at {where}\nverdict: UNKNOWN\n  {exc}")
         return report.UNKNOWN
     elapsed = time.perf_counter() - t0
-    s = r.stratum
-    doc.update({"verdict": "computed",
-                "reason": f"the convex hull of the Jacobians of {len(r.cells)} full-dimensional cell(s) meeting at the point",
-                "stratum": {"id": s.id, "dim": s.dim, "conditions": s.condition_text()},
-                "cells": list(r.cells), "vertices": vertices_json(r.vertices)})
-    if r.m == 1:
-        doc["contains_zero"] = r.contains_zero
-    doc["timings"] = {"clarke": round(elapsed, 6)}
-    if args.json:
-        emit(report.dump_json(doc))
-        return report.OK
-    kind = "gradients" if r.m == 1 else "Jacobians"
-    lines = [f"{program.to_text()} at {where}",
-             f"stratum {s.id} ({', '.join(s.condition_text())}), dimension {s.dim}; "
-             f"full-dimensional cells meeting here: {', '.join(map(str, r.cells))}",
-             f"Clarke Jacobian = conv of {len(r.vertices)} vertex {kind}:" if len(r.vertices) > 1
-             else f"Clarke Jacobian = {{{_vertex_text(r.vertices[0])}}} (f is differentiable here)" if len(r.cells) == 1
-             else "Clarke Jacobian = a single point (the pieces' Jacobians agree here):"]
-    if len(r.vertices) > 1 or len(r.cells) > 1:
-        lines += [f"  {_vertex_text(vx)}" for vx in r.vertices]
-    if r.m == 1:
-        lines.append("0 is in the Clarke set: the point is Clarke critical" if r.contains_zero
-                     else "0 is not in the Clarke set: the point is not Clarke critical")
-    emit("\n".join(lines))
+    emit(report.dump_json(r.to_json(elapsed)) if args.json else r.to_text())
     return report.OK
+
 

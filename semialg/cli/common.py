@@ -6,7 +6,7 @@ import sys
 import time
 
 from semialg.frontends.text import parse
-from semialg.rules import PRESETS, fmt_exact
+from semialg.rules import PRESETS
 
 
 def emit(text: str) -> None:
@@ -51,14 +51,3 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                         help="time limit per solver query; a query that runs out makes the verdict unknown (default 60)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
-
-
-def exact_list(values) -> list[str]:
-    return [fmt_exact(v) for v in values]
-
-
-def sample_json(stratum) -> dict:
-    out = {"sample": exact_list(stratum.sample)}
-    if not stratum.rational:
-        out["sample_float"] = [float(v) for v in stratum.sample]
-    return out

@@ -64,7 +64,7 @@ INVERTIBLE, NOT_INVERTIBLE, UNKNOWN = "invertible", "not_invertible", "unknown"
 EXIT = {INVERTIBLE: 0, NOT_INVERTIBLE: 1, UNKNOWN: 3}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ImplicitResult(VerdictResult):
     """Everything :func:`implicit` found. ``program`` has the inputs ``x + y`` in that order.
 
@@ -104,6 +104,16 @@ class ImplicitResult(VerdictResult):
     @property
     def m(self) -> int:
         return len(self.y)
+
+    def to_json(self) -> dict:
+        """The JSON object of ``semialg implicit --json``."""
+        from semialg.report.implicit import implicit_json
+        return implicit_json(self)
+
+    def to_text(self) -> str:
+        """The text ``semialg implicit`` prints."""
+        from semialg.report.implicit import implicit_text
+        return implicit_text(self)
 
 
     @property

@@ -1,9 +1,8 @@
-"""Text and JSON for the families of critical sets (artificial, spurious, D-critical,
-Clarke critical), shared by ``semialg critical`` and ``semialg check``."""
+"""Text and JSON of critical-point results (``semialg critical``; ``CriticalResult.to_text`` /
+``to_json``), and of the families of critical sets that ``semialg check`` shows too."""
 from __future__ import annotations
 
-from semialg.checks.clarke import vertices_json
-from semialg.checks.critical import CriticalResult
+from semialg.report import fmt_vector, header, vertices_json
 from semialg.rules import fmt_exact
 
 MAX_ROWS = 40
@@ -38,7 +37,7 @@ def point_set_json(ps) -> dict:
 
 def sets_json(sets) -> dict:
     """The four families of sets (a :class:`CriticalResult` or the dict of ``analyze``) as JSON lists."""
-    get = (lambda k: getattr(sets, k)) if isinstance(sets, CriticalResult) else sets.get
+    get = (lambda k: getattr(sets, k)) if not isinstance(sets, dict) else sets.get
     return {key: [point_set_json(ps) for ps in get(attr)] for attr, key, _ in KINDS}
 
 
@@ -71,7 +70,7 @@ def point_set_text(ps) -> str:
 def sets_text(sets, include_critical: bool = True, outputs: int = 1) -> list[str]:
     """Text lines for the families of sets (artificial and spurious first). Critical points are
     defined for scalar functions only: with ``outputs > 1`` those families say so."""
-    get = (lambda k: getattr(sets, k)) if isinstance(sets, CriticalResult) else sets.get
+    get = (lambda k: getattr(sets, k)) if not isinstance(sets, dict) else sets.get
     lines = []
     for attr, _, title in KINDS if include_critical else KINDS[:2]:
         if outputs > 1 and attr != "spurious":
@@ -83,3 +82,42 @@ def sets_text(sets, include_critical: bool = True, outputs: int = 1) -> list[str
         if len(found) > MAX_ROWS:
             lines.append(f"  ... {len(found) - MAX_ROWS} more (--json lists all)")
     return lines
+
+
+def critical_json(result) -> dict:
+    """A critical result as the JSON object of docs/cli.md."""
+    out = header("critical", result.function, list(result.program.inputs))
+    out.update({"rule": result.rule.name, "verdict": result.verdict, "reason": result.reason})
+    strata = []
+    names = list(result.program.inputs)
+    for sc in result.clarke:
+        s = sc.stratum
+        entry = {"id": s.id, "dim": s.dim, "conditions": s.condition_text()}
+        entry.update(sample_of_point(s.sample))
+        entry["piece"] = [p.to_str(names) for p in s.piece]
+        entry["clarke"] = clarke_json(sc)
+        strata.append(entry)
+    out["strata"] = strata
+    out.update(sets_json(result))
+    out["unknown"] = list(result.unknowns)
+    out["witness"] = None
+    if result.jump is not None:
+        j = result.jump
+        out["witness"] = {"kind": "jump", "stratum": j.stratum, "neighbour": j.neighbour,
+                          "point": fmt_vector(j.point), "value": fmt_vector(j.value),
+                          "limit": fmt_vector(j.limit)}
+    out["timings"] = {k: round(v, 6) for k, v in result.timings.items()}
+    return out
+
+
+def critical_text(result) -> str:
+    """A critical result as the text ``semialg critical`` prints."""
+    lines = [f"{result.function}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
+             f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
+    if result.verdict != "not_lipschitz":
+        lines.append("")
+        lines += sets_text(result, outputs=result.program.n_outputs)
+    if result.unknowns:
+        lines += ["", "undecided:"] + [f"  {u}" for u in result.unknowns[:MAX_ROWS]]
+    lines += ["", "time: " + ", ".join(f"{k} {v:.3f} s" for k, v in result.timings.items())]
+    return "\n".join(lines)

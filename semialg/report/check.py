@@ -1,0 +1,110 @@
+"""Text and JSON of a check result (``semialg check``; ``CheckResult.to_text`` / ``to_json``)."""
+from __future__ import annotations
+
+from semialg.report import exact_list, header, sample_json
+from semialg.rules import fmt_exact
+
+MAX_ROWS = 40
+
+
+def field_at_sample(stratum, vertices_per_output) -> list:
+    """Field vertices at the sample: vectors for a scalar function, Jacobians (rows) otherwise."""
+    from semialg.stratification import point_sympy
+    point = stratum.sample if stratum.rational else point_sympy(stratum.sample)
+    rows = [sorted({tuple(fmt_exact(p.eval(point)) for p in g) for g in vs}) for vs in vertices_per_output]
+    if len(rows) == 1:
+        return [list(v) for v in rows[0]]
+    import itertools
+    return [[list(r) for r in combo] for combo in itertools.islice(itertools.product(*rows), 256)]
+
+
+def check_json(result, critical: dict | None = None) -> dict:
+    """A check result as the JSON object of docs/cli.md (``critical``: the sets of ``for_check``)."""
+    out = header("check", result.function, list(result.program.inputs))
+    out.update({"rule": result.rule.name, "verdict": result.verdict, "reason": result.reason})
+    names = list(result.program.inputs)
+    strata = []
+    for rep in result.strata:
+        s = rep.stratum
+        entry = {"id": s.id, "dim": s.dim, "conditions": s.condition_text()}
+        entry.update(sample_json(s))
+        entry["piece"] = [p.to_str(names) for p in s.piece]
+        entry["field"] = field_at_sample(s, rep.field)
+        entry["status"] = rep.status
+        if critical is not None:
+            from semialg.report.critical import clarke_json
+            entry["clarke"] = clarke_json(critical["clarke"][s.id])
+        strata.append(entry)
+    out["strata"] = strata
+    out["artificial_critical"] = out["spurious"] = None   # null: no Clarke sets (not Lipschitz, or not computed)
+    if critical is not None:
+        from semialg.report.critical import sets_json
+        sets = sets_json(critical)
+        out["artificial_critical"], out["spurious"] = sets["artificial_critical"], sets["spurious"]
+    w = result.witness
+    out["witness"] = None
+    if w is not None:
+        out["witness"] = {"stratum": w.stratum, "output": w.output, "point": exact_list(w.point),
+                          "direction": exact_list(w.direction),
+                          "derivative_along_curve": fmt_exact(w.derivative_along_curve),
+                          "field_along_curve": fmt_exact(w.field_along_curve),
+                          "field_value": exact_list(w.field_value), "source": w.source, "numeric": w.numeric}
+        if any(not isinstance(v, type(w.point[0])) or not hasattr(v, "denominator") for v in w.point):
+            out["witness"]["point_float"] = [float(v) for v in w.point]
+    if result.jump is not None:
+        j = result.jump
+        out["witness"] = {"kind": "jump", "stratum": j.stratum, "neighbour": j.neighbour, "point": exact_list(j.point),
+                          "value": exact_list(j.value), "limit": exact_list(j.limit)}
+    out["timings"] = {k: round(v, 6) for k, v in result.timings.items()}
+    if critical is not None:
+        out["timings"]["critical"] = round(critical["seconds"], 6)
+    return out
+
+
+def check_text(result, critical: dict | None = None) -> str:
+    """A check result as the text ``semialg check`` prints."""
+    lines = [f"{result.function}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
+             f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
+    names = list(result.program.inputs)
+    if result.strata:
+        lines.append("")
+        lines.append(f"{'id':>4} {'dim':>3}  {'conditions':<34} {'sample':<16} {'piece':<20} field at sample"
+                     + ("   [Clarke at sample]" if critical is not None else ""))
+        for rep in result.strata[:MAX_ROWS]:
+            s = rep.stratum
+            cond = ", ".join(s.condition_text())
+            sample = "(" + ", ".join(exact_list(s.sample)) + ")"
+            piece = ", ".join(p.to_str(names) for p in s.piece)
+            field = field_at_sample(s, rep.field)
+            field_text = " | ".join("(" + ", ".join(v if isinstance(v, str) else str(v) for v in vert) + ")" for vert in field)
+            mark = {"no": "  <- fails", "unknown": "  <- unknown"}.get(rep.status, "")
+            if critical is not None:
+                from semialg.report.critical import hull_text
+                field_text += f"   [{hull_text(critical['clarke'][s.id].vertices)}]"
+            lines.append(f"{s.id:>4} {'?' if s.dim is None else str(s.dim):>3}  {cond:<34} {sample:<16} {piece:<20} {field_text}{mark}")
+        if len(result.strata) > MAX_ROWS:
+            lines.append(f"  ... {len(result.strata) - MAX_ROWS} more strata (--json lists all)")
+    w = result.witness
+    if w is not None:
+        lines += ["", "witness (exact):",
+                  f"  stratum {w.stratum}, point ({', '.join(exact_list(w.point))}), direction ({', '.join(exact_list(w.direction))})",
+                  f"  d/dt f(gamma(t)) at t=0: {fmt_exact(w.derivative_along_curve)}",
+                  f"  <v, gamma'(0)>         : {fmt_exact(w.field_along_curve)}   (v = ({', '.join(exact_list(w.field_value))}), {w.source})"]
+        if w.numeric and w.numeric.get("confirmed") is not None and "h" in w.numeric:
+            nm = w.numeric
+            lines.append(f"  numeric check on t in [0, {nm['h']:g}]: f increases by {nm['f_increment']:.6g}, "
+                         f"the field integrates to {nm['field_integral']:.6g} (mismatch {nm['mismatch']:.3g})"
+                         + ("" if nm["confirmed"] else "; inconclusive in float64, the exact refutation stands"))
+        elif w.numeric and not w.numeric.get("confirmed"):
+            lines.append(f"  numeric check: {w.numeric.get('reason', 'inconclusive')}; the exact refutation stands")
+    if result.jump is not None:
+        j = result.jump
+        lines += ["", f"jump (exact): at ({', '.join(exact_list(j.point))}) in stratum {j.stratum} the value is "
+                      f"{', '.join(exact_list(j.value))}; the limit from stratum {j.neighbour} is {', '.join(exact_list(j.limit))}"]
+    if critical is not None:
+        from semialg.report.critical import sets_text
+        lines += [""] + sets_text(critical, include_critical=False, outputs=result.program.n_outputs)
+    t = dict(result.timings, **({"critical": critical["seconds"]} if critical is not None else {}))
+    lines.append("")
+    lines.append("time: " + ", ".join(f"{k} {v:.3f} s" for k, v in t.items()))
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""Text and JSON of a Clarke Jacobian at a point (``semialg clarke``; ``ClarkeResult.to_text`` / ``to_json``)."""
+from __future__ import annotations
+
+from semialg.report import fmt_vector, header, vertices_json
+from semialg.rules import fmt_exact
+
+
+def vertex_text(vx) -> str:
+    """``(1, 0)`` for a gradient, ``[1, 0; 0, 1]`` for a Jacobian (rows separated by ``;``)."""
+    if len(vx) == 1:
+        return "(" + ", ".join(fmt_exact(v) for v in vx[0]) + ")"
+    return "[" + "; ".join(", ".join(fmt_exact(v) for v in row) for row in vx) + "]"
+
+
+def clarke_json(r, seconds: float | None = None) -> dict:
+    """A Clarke result as the JSON object of docs/cli.md."""
+    program, s = r.program, r.stratum
+    doc = header("clarke", program.to_text(), program.inputs)
+    doc["point"] = fmt_vector(r.point)
+    doc.update({"verdict": "computed",
+                "reason": f"the convex hull of the Jacobians of {len(r.cells)} full-dimensional cell(s) meeting at the point",
+                "stratum": {"id": s.id, "dim": s.dim, "conditions": s.condition_text()},
+                "cells": list(r.cells), "vertices": vertices_json(r.vertices)})
+    if r.m == 1:
+        doc["contains_zero"] = r.contains_zero
+    if seconds is not None:
+        doc["timings"] = {"clarke": round(seconds, 6)}
+    return doc
+
+
+def clarke_text(r) -> str:
+    """A Clarke result as the text ``semialg clarke`` prints."""
+    program, s = r.program, r.stratum
+    where = ", ".join(f"{v} = {fmt_exact(c)}" for v, c in zip(program.inputs, r.point))
+    kind = "gradients" if r.m == 1 else "Jacobians"
+    lines = [f"{program.to_text()} at {where}",
+             f"stratum {s.id} ({', '.join(s.condition_text())}), dimension {s.dim}; "
+             f"full-dimensional cells meeting here: {', '.join(map(str, r.cells))}",
+             f"Clarke Jacobian = conv of {len(r.vertices)} vertex {kind}:" if len(r.vertices) > 1
+             else f"Clarke Jacobian = {{{vertex_text(r.vertices[0])}}} (f is differentiable here)" if len(r.cells) == 1
+             else "Clarke Jacobian = a single point (the pieces' Jacobians agree here):"]
+    if len(r.vertices) > 1 or len(r.cells) > 1:
+        lines += [f"  {vertex_text(vx)}" for vx in r.vertices]
+    if r.m == 1:
+        lines.append("0 is in the Clarke set: the point is Clarke critical" if r.contains_zero
+                     else "0 is not in the Clarke set: the point is not Clarke critical")
+    return "\n".join(lines)
