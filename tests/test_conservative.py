@@ -115,7 +115,7 @@ def test_vector_output_and_domain():
 
 
 def test_domain_does_not_change_the_clarke_set():
-    """A domain restricts where the questions are asked, not the function (THEORY §4)."""
+    """A domain restricts where the questions are asked, not the function (theory §4)."""
     from semialg.checks.critical import critical
     r = critical("relu(x)", domain="x >= 0")
     assert r.verdict == "no_artificial_critical_points" and not r.artificial

@@ -18,7 +18,7 @@ from semialg.core.primitives import NEG, POS, REGISTRY, ZERO
 from semialg.frontends.text import parse
 
 NAMES = sorted(REGISTRY)
-DISCONTINUOUS = {"sign", "step", "heaviside", "floor", "round"}  # THEORY.md section 1
+DISCONTINUOUS = {"sign", "step", "heaviside", "floor", "round"}  # theory §1
 
 # Argument kinds: "num" (a real number) or "cond" (a truth value). Default: all numbers.
 ARG_KINDS = {"where": ("cond", "num", "num"), **{op: "cond" for op in BOOL_OPS}}

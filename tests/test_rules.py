@@ -1,4 +1,4 @@
-"""Derivative rules: every row of FRAMEWORKS.md, overrides, Clarke sets, bad rule input."""
+"""Derivative rules: every row of docs/frameworks.md, overrides, Clarke sets, bad rule input."""
 from fractions import Fraction as Q
 
 import pytest
@@ -9,7 +9,7 @@ from semialg.rules import derivative_at, get_rule, parse_override
 
 H = Q(1, 2)
 
-# (expression, point, {rule: expected gradient at the point}) -- one line per FRAMEWORKS.md entry.
+# (expression, point, {rule: expected gradient at the point}) -- one line per entry of docs/frameworks.md.
 FRAMEWORKS_ROWS = [
     ("relu(x)", [0], {"pytorch": (0,), "jax": (0,), "tensorflow": (0,)}),
     ("max(x, 0)", [0], {"pytorch": (H,), "jax": (H,), "tensorflow": (1,)}),
