@@ -22,6 +22,7 @@ from semialg.frontends.builder import (
     abs_,
     clamp,
     clip,
+    custom,
     floor,
     hardtanh,
     heaviside,
@@ -46,7 +47,7 @@ __all__ = [
     "__version__", "SemialgError", "ParseError", "UnsupportedError", "InputError",
     "Node", "Program", "parse", "parse_point",
     "Expr", "variables", "program", "relu", "abs_", "max_", "min_", "clip", "clamp", "leaky_relu", "hardtanh",
-    "relu6", "sort", "where", "sign", "step", "heaviside", "floor", "round_",
+    "relu6", "sort", "where", "custom", "sign", "step", "heaviside", "floor", "round_",
     "evaluate", "exact_value", "make_function", "to_sympy", "from_sympy",
     "check", "stratify", "lipschitz", "clarke_at", "critical", "implicit", "derivative_at", "get_rule",
 ]

@@ -314,7 +314,10 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
     local_partials: dict[int, tuple] = {}
     for node in order:
         op = node.op
-        ok = shortcut and all(kink_free[id(a)] for a in node.args)
+        ok = shortcut and all(kink_free[id(a)] for a in node.args) and op != "custom"
+        if op == "custom":   # its gradient is hand-written, never the gradient of its value
+            kink_free[id(node)] = False
+            continue
         if op in primitives.REGISTRY and not primitives.REGISTRY[op].predicate:
             label = _where_label(node, values, labels) if op == "where" else labels.get(id(node))
             prim = primitives.REGISTRY[op]
@@ -349,6 +352,9 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
         if op == "var":
             grads[id(node)] = [tuple(Poly.constant(n, 1) if i == var_index[node.param] else zero for i in range(n))]
             continue
+        if op == "custom":   # the hand-written gradient (custom_jvp): the values of grad=(g1, ..., gn)
+            grads[id(node)] = [tuple(_as_poly(values[id(g)], n) for g in node.args[1:])]
+            continue
         args = node.args
         if op == "add":
             local, coeffs = [tuple(F1 for _ in args)], None
@@ -366,6 +372,10 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
             local, coeffs = local_partials[id(node)], None
         grads[id(node)] = _combine([grads[id(a)] for a in args], local, coeffs, n, zero)
     return [grads[id(r)] for r in roots]
+
+
+def _as_poly(value, n: int) -> Poly:
+    return value if isinstance(value, Poly) else Poly.constant(n, value)
 
 
 def _combine(arg_sets, local, coeffs, n: int, zero: Poly) -> list[Gradient]:
@@ -395,12 +405,15 @@ def _key(g: Gradient) -> tuple:
 def field_polys(strat, stratum, rule: Rule) -> list[list[Gradient]]:
     """Per output, the rule's gradient vertices on ``stratum`` as polynomial vectors.
 
-    With a hand-written field (``rule.field``), its outputs are the single vertex.
+    With a hand-written field (``rule.field``), its outputs are the single vertex: ``n``
+    components per output, the rows of a Jacobian for a vector output (row-major).
     """
     program = strat.program
     if rule.field is not None:
         vals = strat.node_values(stratum, list(rule.field.outputs))
-        return [[tuple(vals[id(o)] for o in rule.field.outputs)]]
+        flat = [vals[id(o)] for o in rule.field.outputs]
+        n = program.n_inputs
+        return [[tuple(flat[i * n:(i + 1) * n])] for i in range(len(flat) // n)]
     values = strat.node_values(stratum)
     order = strat._walks[tuple(id(r) for r in program.outputs)][0]  # cached by node_values
     labels = {id(nd): lab for nd, lab in zip(strat.branch_nodes, stratum.labels)}
@@ -447,7 +460,8 @@ def derivative_at(program, point, rule: Rule | str = "pytorch", variables=None,
     n = program.n_inputs
     if rule.field is not None:
         from semialg.numeric import exact_value
-        return [[tuple(exact_value(rule.field, point))]]
+        flat = tuple(exact_value(rule.field, point))
+        return [[flat[i * n:(i + 1) * n]] for i in range(len(flat) // n)]
     order = walk_postorder(program.outputs)
     env = dict(zip(program.inputs, point))
     exact: dict[int, object] = {}

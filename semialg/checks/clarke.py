@@ -31,7 +31,6 @@ from semialg.core.dag import Program
 from semialg.core.errors import InputError, SemialgError
 from semialg.core.poly import Poly, rank
 from semialg.frontends.coerce import as_point, as_program
-from semialg.report import vertices_json
 from semialg.stratification import Options, Stratification, Stratum, exact_sign, point_sympy, stratify
 
 Matrix = tuple[tuple[Fraction, ...], ...]

@@ -107,13 +107,20 @@ def _field_program(field_text, program: Program) -> Program | None:
     the function's variables."""
     if field_text is None:
         return None
+    m, n = program.n_outputs, program.n_inputs
+    rows = None
+    if isinstance(field_text, str) and ";" in field_text:   # a Jacobian written row by row: "a, b; c, d"
+        rows = [r for r in field_text.split(";")]
+        field_text = ", ".join(rows)
     fp = as_program(field_text, list(program.inputs)) if not isinstance(field_text, Program) else field_text
-    if program.n_outputs != 1:
-        raise InputError("--field needs a scalar function (one output); for a vector output check each output")
-    if fp.n_outputs != program.n_inputs:
-        raise InputError(f"the field has {fp.n_outputs} component{'s' if fp.n_outputs != 1 else ''} but the function has "
-                         f"{program.n_inputs} variable{'s' if program.n_inputs != 1 else ''} ({', '.join(program.inputs)}); "
-                         "give one component per variable, separated by commas")
+    if rows is not None and len(rows) != m:
+        raise InputError(f"the field has {len(rows)} row{'s' if len(rows) != 1 else ''} but the function has {m} "
+                         f"output{'s' if m != 1 else ''}: give one row (n components) per output, rows separated by ';'")
+    if fp.n_outputs != m * n:
+        shape = (f"one component per variable ({', '.join(program.inputs)}), separated by commas" if m == 1 else
+                 f"a Jacobian: {m} rows of {n} components, rows separated by ';' (e.g. \"1, 0; 0, 1\")")
+        raise InputError(f"the field has {fp.n_outputs} component{'s' if fp.n_outputs != 1 else ''} but the function "
+                         f"has {m} output{'s' if m != 1 else ''} and {n} variable{'s' if n != 1 else ''}: give {shape}")
     return fp
 
 

@@ -168,6 +168,9 @@ def _node_text(node: Node, parts: list[tuple[str, int]], text_of: Callable[[Node
         bound = parts[1][0]
         lo, hi = (bound, "inf") if node.param == "lo" else ("-inf", bound)
         return (f"{op}({parts[0][0]}, {lo}, {hi})", P["atom"])
+    if op == "custom":
+        grads = ", ".join(p[0] for p in parts[1:]) + ("," if len(parts) == 2 else "")
+        return (f"custom({parts[0][0]}, grad=({grads}))", P["atom"])
     if op == "leaky_relu" and node.param is not None:
         return (f"leaky_relu({parts[0][0]}, {_fmt_const(node.param)[0]})", P["atom"])
     return (f"{op}({', '.join(p[0] for p in parts)})", P["atom"])

@@ -29,8 +29,9 @@ from typing import Iterable, Sequence
 from semialg.core.dag import Node, Program, add, mul, neg, power, sub
 from semialg.core.errors import InputError, UnsupportedError
 from semialg.core.primitives import REGISTRY
+from semialg.core.primitives.custom import check_custom_gradients
 
-__all__ = ["Expr", "variables", "program", "relu", "abs_", "max_", "min_", "clip", "clamp", "leaky_relu",
+__all__ = ["Expr", "variables", "program", "custom", "relu", "abs_", "max_", "min_", "clip", "clamp", "leaky_relu",
            "hardtanh", "relu6", "sort", "where", "sign", "step", "heaviside", "floor", "round_"]
 
 _PREDICATES = frozenset(name for name, prim in REGISTRY.items() if prim.predicate)
@@ -384,6 +385,19 @@ def sort(*args) -> list[Expr]:
     return [Expr(Node.make("sort", nodes, k)) for k in range(len(nodes))]
 
 
+def custom(a, grad) -> Expr:
+    """``a`` with a hand-written gradient ``grad`` (one component per input variable, in order):
+    backprop uses it at this node, the way ``jax.custom_jvp`` is used (theory §3).
+
+    >>> x, = variables("x"); custom(relu(x), grad=[step(x)])
+    Expr('custom(relu(x), grad=(step(x),))')
+    """
+    components = list(grad) if isinstance(grad, (list, tuple)) else [grad]
+    if not components:
+        raise InputError("custom(a, grad=...) needs one gradient component per variable")
+    return Expr(Node.make("custom", (_num(a), *[_num(g) for g in components])))
+
+
 def where(cond, a, b) -> Expr:
     """``a`` where ``cond`` holds, ``b`` elsewhere.
 
@@ -464,4 +478,6 @@ def program(outputs, inputs: str | Sequence | None = None) -> Program:
         extra = sorted(free - set(names))
         if extra:
             raise InputError(f"variable '{extra[0]}' appears in the outputs but not in the inputs {', '.join(names)}")
-    return Program(names, tuple(nodes))
+    out = Program(names, tuple(nodes))
+    check_custom_gradients(out)
+    return out

@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from semialg.core import primitives
+from semialg.core.primitives.custom import check_custom_gradients
 from semialg.core.dag import Node, Program, add, mul, neg, power, sub
 from semialg.core.errors import InputError, ParseError, UnsupportedError
 
@@ -154,7 +155,9 @@ class _Parser:
             inputs = tuple(self.variables)
         else:
             inputs = tuple(sorted(self.seen_vars))
-        return Program(inputs, tuple(outputs))
+        program = Program(inputs, tuple(outputs))
+        check_custom_gradients(program)
+        return program
 
     def fail_at(self, message, node, cls=ParseError):
         if node is not None and hasattr(node, "col_offset"):
@@ -311,6 +314,8 @@ class _Parser:
             return self.call_where(node)
         if canonical in ("clip", "clamp"):
             return self.call_clip(canonical, node)
+        if canonical == "custom":
+            return self.call_custom(node)
         if node.keywords:
             self.fail_at(f"{name}(){{where}} takes no keyword arguments", node.keywords[0].value)
         if canonical == "leaky_relu":
@@ -327,6 +332,19 @@ class _Parser:
         args = [self.numeric(a) for a in node.args]
         self.check_arity(canonical, args, node)
         return Node.make(canonical, args)
+
+    def call_custom(self, node: ast.Call) -> Node:
+        """``custom(a, grad=(g1, ..., gn))``: a with a hand-written gradient (one component per variable)."""
+        usage = "write custom(a, grad=(g1, ..., gn)) with one gradient component per variable"
+        grads = [k for k in node.keywords if k.arg == "grad"]
+        others = [k for k in node.keywords if k.arg != "grad"]
+        if others:
+            self.fail_at(f"custom(){{where}} takes only the keyword grad=; {usage}", others[0].value)
+        if len(node.args) != 1 or len(grads) != 1:
+            self.fail_at(f"custom{{where}} takes one expression and grad=(...); {usage}", node)
+        value = grads[0].value
+        items = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
+        return Node.make("custom", (self.numeric(node.args[0]), *[self.numeric(g) for g in items]))
 
     def check_arity(self, name: str, args: list, node: ast.AST):
         lo, hi = primitives.REGISTRY[name].arity
