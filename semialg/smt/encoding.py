@@ -153,8 +153,12 @@ def check(conds: Sequence[Condition], nvars: int, timeout_ms: int | None = 10_00
     solver, linear = _solver_for(conds, timeout_ms)
     for p, s in conds:
         solver.add(_atom(p, s, xs))
-    answer = solver.check()
-    result = _result(answer, solver, xs)
+    return record(stats, t0, linear, _result(solver.check(), solver, xs))
+
+
+def record(stats: Stats | None, t0: float, linear: bool, result: Result) -> Result:
+    """Count one query (started at ``perf_counter() == t0``) in ``stats``; returns ``result``."""
+    import time
     if stats is not None:
         stats.calls += 1
         stats.seconds += time.perf_counter() - t0

@@ -24,6 +24,7 @@ from semialg.smt.encoding import (
     _solver_for,
     _val,
     _variables,
+    record,
     to_z3,
 )
 
@@ -426,12 +427,4 @@ def meets_relaxed(conds: Sequence[Condition], relaxed: Sequence[Condition], nvar
     for p, s in relaxed:
         t = to_z3(p, xs)
         solver.add(t == 0 if s == 0 else (t >= 0 if s > 0 else t <= 0))
-    result = _result(solver.check(), solver, xs)
-    if stats is not None:
-        stats.calls += 1
-        stats.seconds += time.perf_counter() - t0
-        if linear:
-            stats.linear_calls += 1
-        else:
-            stats.nonlinear_calls += 1
-    return result
+    return record(stats, t0, linear, _result(solver.check(), solver, xs))
