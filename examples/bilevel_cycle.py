@@ -1,8 +1,9 @@
 """Bilevel cycle: with s ∈ argmax{(a+b)(-3x+y+2) : a∈[0,3], b∈[0,5]}, the loss (x-s₁)² + 4(y-s₂)² jumps (not Lipschitz) and backprop gradient descent cycles forever.
 
-Claim (seed 000 "Pathological examples: cycles", seeds 001 and 004
-"Pathological Examples - Cycles" / "Cyclic Trajectories"; the talks print the
-coefficient as -3x in one and -2x in the others, we use -3x as in issue 7):
+Claim (seed 000 "Pathological examples: cycles", seed 001 "Pathological
+Examples - Cycles", seed 003 "Pathological Examples - Cyclic Trajectories";
+the talks print the coefficient as -3x in one (seed 000) and -2x in the others,
+we use -3x as in issue 7):
 
     min ℓ(x, y) = (x - s₁)² + 4(y - s₂)²,  s = s(x, y) ∈ argmax{(a + b)(-3x + y + 2) : a ∈ [0, 3], b ∈ [0, 5]}.
 

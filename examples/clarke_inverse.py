@@ -2,7 +2,8 @@
 
 Claim (seed 000 "Counterexample to a potential Clarke implicit
 differentiation", ``[Jac^c Ψ(0)]^{-1} ⊄ Jac^c Φ(0)`` with ``Ψ = Φ⁻¹``; seeds 001
-and 004 "Does {-B⁻¹A : [A B] ∈ ∂^c F} = ∂^c G hold? No"; theory §7).
+and 003 "Question: Does it hold {-B⁻¹A : [A B] ∈ ∂^c F(x̂, ŷ)} = ∂^c G(x)?
+No - need something beyond ∂^c"; theory §7).
 ``Φ`` is a piecewise-linear homeomorphism (its 4 Jacobians ``[[±1, 1], [2, ±1]]``
 all have negative determinant). Its inverse ``Ψ`` is linear on the 4 cones
 ``Φ(quadrant)``, so ``Jac^c Ψ(0) = conv{B_q⁻¹}`` (4 vertices). Its barycenter
@@ -13,8 +14,9 @@ of the implicit/inverse function is *not* given by inverting Clarke's Jacobian.
 Note (exact, and honest): the opposite inclusion holds here. Every
 ``M ∈ Jac^c Φ(0)`` has ``M⁻¹ ∈ Jac^c Ψ(0)`` (``semialg.implicit`` decides it for
 the whole set by one nlsat query per facet; a rational grid is re-checked
-below). So the phrasing "∃M ∈ Jac^c Φ(0) with M⁻¹ ∉ Jac^c Φ⁻¹(0)" (seed 004,
-theory §7) does not hold for this Φ; the failure is ``Jac^c Ψ(0) ⊋ {M⁻¹}``.
+below). So the phrasing "∃M ∈ Jac^c Φ(0) with M⁻¹ ∉ Jac^c Φ⁻¹(0)" (seed 003
+"Counterexample", "Clarke's inverse mapping theorem fails"; theory §7) does not
+hold for this Φ; the failure is ``Jac^c Ψ(0) ⊋ {M⁻¹}``.
 The conservative calculus is fine: ``{-B⁻¹A : [A B] ∈ Jac^c F}`` (for
 ``F(u, v) = Φ(v) - u``) is a conservative Jacobian of ``Ψ`` whose convex hull is
 ``Jac^c Ψ(0)``.
@@ -75,7 +77,7 @@ def main(plot_dir=None) -> dict:
     assert n == ((0, Fraction(2, 3)), (Fraction(4, 3), 0)) and n_inv == ((0, Fraction(3, 4)), (Fraction(3, 2), 0))
     assert clarke_psi.contains(n) and not clarke_phi.contains(n_inv)
     print(f"  Jac^c Φ(0) = conv of {len(clarke_phi.vertices)} Jacobians [[±1, 1], [2, ±1]]")
-    print(f"  Jac^c Ψ(0) = conv of their inverses: " + ", ".join(_m(v) for v in clarke_psi.vertices))
+    print("  Jac^c Ψ(0) = conv of their inverses: " + ", ".join(_m(v) for v in clarke_psi.vertices))
     print(f"  N = {_m(n)} ∈ Jac^c Ψ(0), but N⁻¹ = {_m(n_inv)} ∉ Jac^c Φ(0)")
 
     grid = [Fraction(k, 4) for k in range(-4, 5)]

@@ -1,7 +1,7 @@
 """Conservative fields are not unique: changing a field at isolated points keeps it conservative, and can plant artificial critical points.
 
 Claim (seed 003 "Beware: conservative Jacobians are not unique and not defined
-pointwise!", ``J̃_f(x) = J_f(x) ∪ {1}`` at integers; seed 002 "D(x) = {∇f(x)} for
+pointwise!", ``J̃_f(x) = J_f(x) ∪ {1}`` for x ∈ ℕ; seed 002 "D(x) = {∇f(x)} for
 almost all x"; theory §4: 0-dimensional strata impose nothing). For the smooth
 ``f(x) = x²/2``, the field
 

@@ -1,7 +1,7 @@
 """Integral rule: for f(w, s) = s|w| and P = (δ₋₁ + δ₁)/2, F ≡ 0 but E[∂c f(·, s)](0) = [-1, 1]; that expectation is still conservative for F.
 
 Claim (seed 000 "Failure of Clarke calculus: counterexample to a potential
-Clarke integral rule" and "Nonsmooth integral rule, Theorem (Bolte, Le,
+Clarke integral rule" and "2. Nonsmooth Integral rule", "Theorem (Bolte, L.,
 Pauwels 2022)"; theory §8). With ``f(w, s) = s|w|`` and ``P = ½δ₋₁ + ½δ₁``,
 
     F(w) = E_P f(w, s) = ½(-|w|) + ½|w| = 0,   so ∂c F(0) = {0},
@@ -16,6 +16,10 @@ Checked exactly: ``clarke_at`` gives [-1, 1] for each ``f(·, ±1)`` and {0} for
 rule gives the field with hull [-1, 1] at 0, and ``check`` says it is
 conservative for ``F``; ``F`` is identically 0; each framework preset also gives
 conservative fields.
+
+The same slide also takes ``P`` uniform on ``[-1, 1]`` and states ``[-1, 1]`` again;
+for that measure the integrated Clarke set is ``[-1/2, 1/2]`` (theory §8): see the
+``integral_rule_uniform`` example.
 """
 from __future__ import annotations
 

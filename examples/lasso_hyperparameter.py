@@ -1,7 +1,7 @@
 """Lasso hyperparameter descent: the conservative Jacobian of θ ↦ x̂(e^θ) is exact, set-valued at the kinks of the path, and drives θ to the best validation error.
 
-Claim (seed 004 "Recall the LASSO problem", "Verification of invertibility -
-example with LASSO", Prop. 5 of Bolte, Le, Pauwels, Silveti-Falls 2021; seed
+Claim (seed 003 "Recall the LASSO problem", "Verification of Invertibility -
+Example With LASSO", Prop. 5 of Bolte, Le, Pauwels, Silveti-Falls 2021; seed
 000 "Hyperparameter optimization... LASSO path β(·) is piecewise linear";
 theory §7). ``x̂(θ) ∈ argmin ½||Ax - b||² + e^θ||x||₁`` solves the fixed-point
 equation ``F(θ, x) = x - prox_{e^θ||·||₁}(x - Aᵀ(Ax - b)) = 0``. When

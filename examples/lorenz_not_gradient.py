@@ -1,8 +1,9 @@
 """The Lorenz field is not a gradient: semialg refutes it against its only possible potential, and its circulation around the unit square is 18 ≠ 0.
 
 Claim (seed 000 "Pathological examples: lorenz attractor", seed 001
-"Pathological Examples - Lorenz Attractor", seed 004 "Optimizing a quadratic
-two ways"; seed 002 "An operator-free approach: the zero circulation idea").
+"Pathological Examples - Lorenz Attractor", seed 003 "Pathological Examples -
+Optimizing a Quadratic Two Ways"; seed 004 'An "operator-free" approach: The
+zero circulation idea').
 For ``L(x, y, z) = (10(y - x), x(28 - z) - y, xy - 8/3 z)``, the implicit
 formulation ``max uᵀz s.t. z ∈ argmin ||s - L(u)||⁴`` differentiated with a
 pseudo-inverse (whose implicit Jacobian is 0) makes "gradient ascent" follow

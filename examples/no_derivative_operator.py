@@ -1,6 +1,6 @@
 """No derivative operator on functions: programs for the zero function make backprop at 0 take any value s.
 
-Claim (seed 001 "Issue IV: Impossibility theorem": there is no nontrivial
+Claim (seed 004 'Issue IV: Impossibility "theorem"': there is no nontrivial
 operator ``Jac^A`` on Lipschitz functions with (a) ``Jac^A f ⊃ Jac^c f`` and (b)
 the chain rule; seed 002 "Actually s × zero = 0 and backprop[s × zero](0) = s ∈ R
 arbitrary"). The programs

@@ -1,7 +1,7 @@
 """Same function, different programs: backprop of relu, relu2, relu3 at 0 is 0, 1 and 1/2 in every framework.
 
-Claim (seeds 001 "Issue I: outputs are partly unpredictable" and 002 "Outputs
-are partly unpredictable", Bolte & Pauwels): with ``relu'(0) = 0`` (PyTorch,
+Claim (seed 004 "Issue I: outputs are partly unpredictible" (sic) and seed 002
+"Outputs are partly unpredictable", Bolte & Pauwels): with ``relu'(0) = 0`` (PyTorch,
 JAX and TensorFlow all use it),
 
     relu(t) = max(0, t),  relu2(t) = relu(-t) + t,  relu3(t) = (relu(t) + relu2(t)) / 2

@@ -1,8 +1,8 @@
 """How often backprop meets relu(0): exact ties are common in float16, absent in float64, for random ReLU networks (Bertoin et al. 2021).
 
-Claim (seed 001 "Issue III: non-differentiability zones are not generally
-activated - Wrong", figure "Estimation of the probability of applying relu to 0
-in a feedforward network, the weights of the linear term are sampled uniformly
+Claim (seed 004 "Issue III: non-differentiability zones are not generally
+activated" ("Wrong: ..."), figure "Estimation of the probability of applying relu to 0
+in a feedforward network the weights of the linear term are sampled uniformly
 at random between -1 and 1; variations in size and number of layers";
 Bertoin, Bolte, Gerchinovitz, Pauwels, "Numerical influence of ReLU'(0) on
 backpropagation", NeurIPS 2021). In exact arithmetic a random network hits a

@@ -1,7 +1,7 @@
 """SGD with backprop on a small ReLU network ends at Clarke-critical points (exactly certified nearby), never at artificial ones.
 
-Claim (seed 001 "Artificial critical points are never seen", Theorem of Bolte
-& Pauwels: for almost every initialisation and step sizes, the accumulation
+Claim (seed 004 "Artificial critical points are never seen", "Theorem
+(B-Pauwels)": for almost every initialisation and step sizes, the accumulation
 points of SGD with backprop are Clarke critical; seed 000 "Clarke criticality
 for 'most' sequences"; seed 002 §5). Network ``h(x) = a1 relu(w1 x) + a2 relu(w2 x)``
 fitted to ``y = |x|`` at ``x ∈ {-1, -1/2, 1/2, 1}`` with the square loss;

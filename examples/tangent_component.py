@@ -2,8 +2,8 @@
 
 Claim (theory §4 "A check that only samples full-dimensional cells is wrong";
 seed 002 "Gradient a.e.: D(x) = {∇f(x)} for almost all x" is a *consequence*
-of conservativity, not a characterization; seed 001 "zero circulation"): the
-field
+of conservativity, not a characterization; seed 004 'An "operator-free"
+approach: The zero circulation idea'): the field
 
     D(x, y) = (sign(x), 1 if x == 0 else 0)
 

@@ -1,6 +1,6 @@
 """zero = relu2 - relu is the zero function but backprop gives 1 at 0; x - zero(x) is the identity with an artificial critical point at 0.
 
-Claim (seed 001 "Issue II: artificial critical points", seed 002 "Artifacts"
+Claim (seed 004 "Issue II: artificial critical points", seed 002 "Artifacts"
 and "Spurious critical point", theory §6): with ``relu'(0) = 0``,
 
     zero(x) = relu(-x) - relu(x) + x  (= relu2(x) - relu(x)) is 0 everywhere,

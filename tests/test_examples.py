@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from semialg.cli import app as cli
-from semialg.cli.examples_registry import EXAMPLES, examples_dir, find, list_examples, run
+from semialg.cli.examples_registry import EXAMPLES, examples_dir, find, list_examples, load, run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -75,3 +76,31 @@ def test_examples_readme_lists_every_example():
     readme = (examples_dir() / "README.md").read_text(encoding="utf-8")
     for name in EXAMPLES:
         assert f"`{name}`" in readme, name
+
+
+# Each new example asserts exact values: perturb its inputs and its claim must fail.
+PERTURBATIONS = [
+    # no tie any more in the bottom-right window (the pooled matrix is unchanged)
+    ("max_pooling", {"MATRIX": ((3, 1, 13, 8), (7, 20, 6, 2), (7, 3, 5, 4), (6, 2, 1, 4))}),
+    # step 1/8 from 1/2 reaches 1/4, not the artificial critical point 0
+    ("gd_artificial_critical", {"STEP": Fraction(1, 8)}),
+    # from 3/2 (3/2 + 1/2 = 2, a power of 2) the "avoiding" run hits 0 at step 2
+    ("gd_artificial_critical", {"STARTS": {"A": Fraction(1, 2), "B": Fraction(3, 2)}}),
+    # u = 1, b = 1/2: same kink x = -1/2, consistent closed form, but the slopes are {0, 2/3}
+    ("deep_equilibrium", {"U": Fraction(1), "B": Fraction(1, 2), "Z_STAR": "2/3 * relu(1/2 + x)"}),
+    # the same layer with a closed form that does not solve it
+    ("deep_equilibrium", {"Z_STAR": "relu(1 + 2*x)"}),
+    # density 1 on [-1, 1] (not a probability): the integrated Clarke set would be [-1, 1]
+    ("integral_rule_uniform", {"DENSITY": 1}),
+]
+
+
+@pytest.mark.parametrize("name, changes", PERTURBATIONS,
+                         ids=[f"{n}-{'-'.join(c)}" for n, c in PERTURBATIONS])
+def test_new_examples_assertions_can_fail(name, changes, tmp_path, capsys, monkeypatch):
+    module = load(name)
+    for attribute, value in changes.items():
+        assert hasattr(module, attribute), (name, attribute)
+        monkeypatch.setattr(module, attribute, value)
+    with pytest.raises(AssertionError):
+        module.main(plot_dir=tmp_path)
