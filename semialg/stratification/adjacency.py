@@ -77,10 +77,12 @@ class Search:
             point = sample
         else:  # one exact z3 evaluation for every kink of the tree
             hom, point = None, None
-            polys = list({p: None for conds in tree.conds for p, _ in conds})
+            objects = [p for conds in tree.conds for p, _ in conds]
+            polys = list(dict.fromkeys(objects))   # equal polynomials may be distinct objects
             signs = smt.exact_signs(sample, polys, self.options.timeout_ms)
             if signs is not None:
-                cache = {id(p): v for p, v in zip(polys, signs)}
+                by_value = dict(zip(polys, signs))
+                cache = {id(p): by_value[p] for p in objects}
             else:
                 point = point_sympy(sample)
         on_path = set()
