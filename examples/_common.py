@@ -18,11 +18,13 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:  # `python examples/NAME.py` from a source checkout
     sys.path.insert(0, str(ROOT))
 
-DEFAULT_OUTPUT = HERE / "output"
+# examples/output/ in a source checkout; an installed copy (site-packages) writes to the working directory
+DEFAULT_OUTPUT = HERE / "output" if (HERE.parent / "pyproject.toml").exists() else Path.cwd() / "semialg-examples-output"
 
 
 def output_dir(plot_dir=None) -> Path:
-    """The directory for pictures (created): ``plot_dir`` or ``examples/output/``."""
+    """The directory for pictures (created): ``plot_dir``, ``$SEMIALG_PLOT_DIR``, ``examples/output/`` in
+    a source checkout, or ``./semialg-examples-output`` for an installed copy."""
     path = Path(plot_dir) if plot_dir is not None else Path(os.environ.get("SEMIALG_PLOT_DIR", DEFAULT_OUTPUT))
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -104,3 +104,14 @@ def test_new_examples_assertions_can_fail(name, changes, tmp_path, capsys, monke
         monkeypatch.setattr(module, attribute, value)
     with pytest.raises(AssertionError):
         module.main(plot_dir=tmp_path)
+
+
+def test_the_examples_ship_with_the_package():
+    """pyproject lists every package (no subpackage forgotten) and maps semialg.examples to examples/."""
+    import tomllib
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    on_disk = {".".join(p.parent.relative_to(root).parts) for p in (root / "semialg").rglob("__init__.py")}
+    assert set(config["packages"]) == on_disk | {"semialg.examples"}
+    assert config["package-dir"] == {"semialg.examples": "examples"}
+    assert examples_dir().resolve() == (root / "examples").resolve()

@@ -19,7 +19,7 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("expr", metavar="EXPR",
                         help="the function, e.g. 'relu(x) - relu(-x)'; comma-separated outputs for a map R^n -> R^m "
                              "(an expression starting with '-' goes after '--')")
-    parser.add_argument("--vars", metavar="x,y", default=None,
+    parser.add_argument("--vars", "--variables", metavar="x,y", default=None, dest="vars",
                         help="input variables in order (default: the free variables, alphabetically)")
 
 

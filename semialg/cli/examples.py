@@ -24,7 +24,7 @@ def setup_examples(parser: argparse.ArgumentParser) -> None:
                         help="the example to run (omit to list them)")
     parser.add_argument("--all", action="store_true", help="run every example in order")
     parser.add_argument("--plot-dir", metavar="DIR", default=None,
-                        help="where pictures go (default: examples/output/, gitignored)")
+                        help="where pictures go (default: examples/output/ in a source checkout, gitignored; ./semialg-examples-output otherwise)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object (the list, or each run's outcome); the examples' own "
                              "explanations then go to stderr")
@@ -43,6 +43,12 @@ def _run_one(name: str, plot_dir, as_json: bool = False) -> tuple[int, dict]:
         sys.stderr.write(f"semialg examples: the claim of '{name}' FAILED: {exc!r}\n"
                          + "".join(traceback.format_exc(limit=-3)))
         return report.FAILS, {"name": name, "claim_holds": False, "error": repr(exc)}
+    except ImportError as exc:
+        if exc.name != "matplotlib":
+            raise
+        sys.stderr.write(f"semialg examples: '{name}' draws its pictures with matplotlib, which is not installed: "
+                         "pip install 'semialg-verify[plot]'\n")
+        return report.USAGE, {"name": name, "claim_holds": None, "error": "matplotlib is not installed"}
     pictures = list((result or {}).get("pictures", []))
     seconds = time.perf_counter() - t0
     if not as_json:
@@ -52,7 +58,7 @@ def _run_one(name: str, plot_dir, as_json: bool = False) -> tuple[int, dict]:
 
 
 def run_examples(args: argparse.Namespace) -> int:
-    """List the teaching examples (from the seed talks), or run one: `semialg examples NAME`."""
+    """List the teaching examples (claims from the talks), or run one: `semialg examples NAME`."""
     if args.name is None and not args.all:
         examples = list_examples()
         if args.json:

@@ -64,13 +64,18 @@ class Example:
 
 
 def examples_dir() -> Path:
-    """The directory holding the example scripts: ``$SEMIALG_EXAMPLES_DIR`` or
-    ``examples/`` next to the package (a source checkout)."""
+    """The directory holding the example scripts: ``$SEMIALG_EXAMPLES_DIR``, else the installed
+    package ``semialg.examples`` (``examples/`` of the checkout, shipped with every install)."""
     env = os.environ.get("SEMIALG_EXAMPLES_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "examples"
+    if env:
+        path = Path(env)
+    else:
+        spec = importlib.util.find_spec("semialg.examples")
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        path = Path(locations[0]) if locations else Path(__file__).resolve().parents[2] / "examples"
     if not path.is_dir():
-        raise InputError(f"the examples directory {path} does not exist; run from a source checkout of semialg "
-                         "or set SEMIALG_EXAMPLES_DIR to the examples/ directory")
+        raise InputError(f"the examples directory {path} does not exist; reinstall semialg (the examples ship with "
+                         "it as semialg.examples) or set SEMIALG_EXAMPLES_DIR to the examples/ directory")
     return path
 
 

@@ -24,9 +24,7 @@ import time
 from semialg import report
 from semialg.cli.common import add_expression_arguments, emit, load_program
 from semialg.frontends.text import parse
-from semialg.smt import AlgebraicNumber
-from semialg.stratification import Options, Stratification, stratify
-from semialg.stratification.cells import SIGN_TEXT
+from semialg.stratification import Options, stratify
 
 
 def setup_strata(parser: argparse.ArgumentParser) -> None:
@@ -52,46 +50,6 @@ def _progress(label: str = "strata"):
     return show
 
 
-def sample_text(value) -> str:
-    """An exact coordinate: ``"1/2"`` or ``"root(t**2 - 2, 1)"``."""
-    return str(value) if isinstance(value, AlgebraicNumber) else report.fmt_number(value)
-
-
-class _Texts:
-    """Text of conditions and pieces, each polynomial formatted once (strata share them)."""
-
-    def __init__(self, names):
-        self.names = list(names)
-        self.memo: dict = {}
-
-    def poly(self, p) -> str:
-        text = self.memo.get(id(p))
-        if text is None:
-            text = self.memo[id(p)] = p.to_str(self.names)
-            self.memo[id(p), "keep"] = p          # keep p alive so its id is not reused
-        return text
-
-    def conditions(self, s) -> list[str]:
-        return [f"{self.poly(p)} {SIGN_TEXT[t]} 0" for p, t in s.conditions] or ["true"]
-
-
-def strata_json(strat: Stratification) -> list[dict]:
-    """The strata as the JSON objects of docs/cli.md (exact strings; floats beside algebraic samples)."""
-    texts = _Texts(strat.program.inputs)
-    out = []
-    for s in strat.strata:
-        entry = {"id": s.id, "dim": s.dim, "conditions": texts.conditions(s),
-                 "sample": [sample_text(v) for v in s.sample],
-                 "piece": [texts.poly(p) for p in s.piece],
-                 "above": list(strat.above[s.id])}
-        if not s.rational:
-            entry["sample_float"] = [float(v) for v in s.sample]
-        if s.dim is None:
-            entry["reason"] = s.reason
-        out.append(entry)
-    return out
-
-
 def run_strata(args: argparse.Namespace) -> int:
     """List the strata of EXPR: conditions, dimension, exact sample, piece, neighbours above."""
     t0 = time.perf_counter()
@@ -111,28 +69,12 @@ def run_strata(args: argparse.Namespace) -> int:
                     "reason": "; ".join(strat.reasons) if strat.reasons else
                     f"{len(strat.strata)} strata ({strat.stats.get('method')})",
                     "method": strat.stats.get("method"), "complete": strat.complete,
-                    "strata": strata_json(strat),
+                    "strata": strat.to_json(),
                     "stats": {k: v for k, v in strat.stats.items() if k != "method"},
                     "timings": {"parse": round(t1 - t0, 6), "stratify": round(t2 - t1, 6)}})
         emit(report.dump_json(doc))
         return code
-    rows = [("id", "dim", "conditions", "sample", "piece", "above")]
-    texts = _Texts(program.inputs)
-    for s in strat.strata:
-        rows.append((str(s.id), "?" if s.dim is None else str(s.dim), " and ".join(texts.conditions(s)),
-                     "(" + ", ".join(sample_text(v) for v in s.sample) + ")" if len(s.sample) != 1
-                     else sample_text(s.sample[0]),
-                     ", ".join(texts.poly(p) for p in s.piece),
-                     ", ".join(map(str, strat.above[s.id]))))
-    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
-    right = {0, 1}
-    lines = [f"{program.to_text()}   variables: {', '.join(program.inputs)}   "
-             f"{len(strat.strata)} strata (method: {strat.stats.get('method')})"]
-    for r in rows:
-        cells = [c.rjust(w) if k in right else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths))]
-        lines.append("  ".join(cells).rstrip())
-    if not strat.complete:
-        lines.append("incomplete: " + "; ".join(strat.reasons))
-    emit("\n".join(lines))
+    emit(strat.to_text())
     return code
+
 

@@ -18,6 +18,13 @@ def field_at_sample(stratum, vertices_per_output) -> list:
     return [[list(r) for r in combo] for combo in itertools.islice(itertools.product(*rows), 256)]
 
 
+def _vertex(vert) -> str:
+    """``(1, 0)`` for a gradient, ``[1, 0; 0, 1]`` for a Jacobian (its rows)."""
+    if vert and isinstance(vert[0], (list, tuple)):
+        return "[" + "; ".join(", ".join(str(v) for v in row) for row in vert) + "]"
+    return "(" + ", ".join(str(v) for v in vert) + ")"
+
+
 def check_json(result, critical: dict | None = None) -> dict:
     """A check result as the JSON object of docs/cli.md (``critical``: the sets of ``for_check``)."""
     out = header("check", result.function, list(result.program.inputs))
@@ -76,7 +83,7 @@ def check_text(result, critical: dict | None = None) -> str:
             sample = "(" + ", ".join(exact_list(s.sample)) + ")"
             piece = ", ".join(p.to_str(names) for p in s.piece)
             field = field_at_sample(s, rep.field)
-            field_text = " | ".join("(" + ", ".join(v if isinstance(v, str) else str(v) for v in vert) + ")" for vert in field)
+            field_text = " | ".join(_vertex(vert) for vert in field)
             mark = {"no": "  <- fails", "unknown": "  <- unknown"}.get(rep.status, "")
             if critical is not None:
                 from semialg.report.critical import hull_text

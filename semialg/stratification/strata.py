@@ -114,7 +114,7 @@ class Stratum:
         return all(exact_sign(p.eval(point)) == s for p, s in self.conditions)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Stratification:
     """All strata of a program, their closure relation and how they were found.
 
@@ -175,6 +175,28 @@ class Stratification:
         if found is None:
             raise InputError("the point is outside the domain of the stratification")
         return self.strata[found]
+
+    def __repr__(self) -> str:
+        return (f"<Stratification of {self.program.to_text()}: {len(self.strata)} strata "
+                f"({self.stats.get('method')}){'' if self.complete else ', incomplete'}>")
+
+    def to_json(self) -> list[dict]:
+        """The strata as the JSON objects of ``semialg strata --json`` (exact strings)."""
+        from semialg.stratification.render import strata_json
+        return strata_json(self)
+
+    def to_text(self) -> str:
+        """The table ``semialg strata`` prints.
+
+        >>> from semialg.frontends.text import parse
+        >>> stratify(parse("relu(x)")).to_text().splitlines()[3].split()
+        ['1', '0', 'x', '=', '0', '0', '0', '0,', '2']
+        """
+        from semialg.stratification.render import strata_text
+        return strata_text(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self) if cycle else self.to_text())
 
     def asked(self) -> list[Stratum]:
         """The strata where the checks ask their questions: those inside the domain (all of them
