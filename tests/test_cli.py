@@ -158,3 +158,14 @@ def test_console_entry_point_in_a_subprocess():
     bad = subprocess.run([sys.executable, "-m", "semialg", "parse", "relu(x"],
                          capture_output=True, text=True, env=env, cwd=ROOT)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "syntax error" in bad.stderr
+
+
+def test_an_internal_failure_is_an_unknown_answer_not_a_traceback(capsys, monkeypatch):
+    from semialg.cli import check as check_command
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("simulated")
+    monkeypatch.setattr(check_command, "check", boom)
+    code, out, err = run(capsys, "check", "relu(x)", "--json")
+    assert code == 3 and "Traceback" not in err and "internal error (ZeroDivisionError: simulated)" in err
+    assert json.loads(out)["verdict"] == "unknown"

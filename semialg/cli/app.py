@@ -148,6 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         err.write(f"semialg {args.command}: error: the expression is nested too deeply for the text parser; "
                   "build deep programs with the Python API (semialg.frontends.builder)\n")
         return report.USAGE
+    except Exception as exc:  # noqa: BLE001 - never a traceback: an internal failure is an unknown answer
+        reason = f"internal error ({type(exc).__name__}: {exc}); the answer is unknown; please report this input"
+        err.write(f"semialg {args.command}: {reason}\n")
+        if getattr(args, "json", False):
+            doc = report.header(args.command, getattr(args, "expr", ""), [])
+            doc.update({"verdict": "unknown", "reason": reason})
+            sys.stdout.write(report.dump_json(doc) + "\n")
+        return report.UNKNOWN
 
 
 if __name__ == "__main__":  # pragma: no cover
