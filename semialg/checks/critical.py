@@ -48,7 +48,7 @@ MAX_JACOBIANS = 256
 Vector = tuple[Poly, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PointSet:
     """A nonempty subset of a stratum: ``{x ∈ stratum : equations(x) = 0, ...}``.
 
@@ -71,6 +71,13 @@ class PointSet:
     clarke: tuple = ()
     reason: str = ""
     condition: str = ""
+
+    def __repr__(self) -> str:
+        names = list(self.stratum.names)
+        extra = " and ".join(f"{e.to_str(names)} = 0" for e in self.equations) or self.condition
+        where = f" where {extra}" if extra else ""
+        return (f"<PointSet {self.kind} on stratum {self.stratum.id}{where}: "
+                f"sample ({', '.join(str(v) for v in self.sample)}), whole stratum: {self.whole_stratum}>")
 
 
 @dataclass(frozen=True, repr=False)

@@ -31,6 +31,7 @@ Three exact engines, chosen per program (``Options.method="auto"``):
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -65,7 +66,7 @@ __all__ = ["Options", "Stratum", "Stratification", "StratifyError", "stratify", 
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Stratum:
     """A cell on which every branch is fixed and which is a C^1 manifold.
 
@@ -98,6 +99,10 @@ class Stratum:
 
     def sample_float(self) -> tuple[float, ...]:
         return tuple(float(v) for v in self.sample)
+
+    def __repr__(self) -> str:
+        sample = ", ".join(str(v) for v in self.sample)
+        return f"<Stratum {self.id}, dim {self.dim}: {' and '.join(self.condition_text())}; sample ({sample})>"
 
     def condition_text(self) -> list[str]:
         """Conditions as text, e.g. ``['x + y > 0', 'x = 0']``."""
@@ -304,12 +309,26 @@ def stratify(program, options: Options | None = None, *, variables=None, **kwarg
     t1 = time.perf_counter()
     strata, above, adj_reasons = adjacency(strata, leaves, walker.tree, n, options, walker.keys, frontier)
     t2 = time.perf_counter()
-    reasons = tuple(dict.fromkeys(walker.reasons + adj_reasons + [s.reason for s in strata if s.dim is None]))
+    strata = tuple(s if not s.reason else replace(s, reason=_named(s.reason, names)) for s in strata)
+    reasons = tuple(dict.fromkeys(_named(r, names) for r in
+                                  walker.reasons + adj_reasons + [s.reason for s in strata if s.dim is None]))
     stats = {"method": "tree" if options.method != "smt" else "smt", "solver_calls": walker.stats.calls,
              "solver_seconds": walker.stats.seconds, "tree_nodes": len(walker.tree.conds),
              "seconds_cells": t1 - t0, "seconds_adjacency": t2 - t1}
     return _mark_domain(Stratification(program, tuple(walker.order[i] for i in walker.branch_positions), strata,
                                        above, not reasons, reasons, stats, walker.tree), options)
+
+
+_INTERNAL_NAME = re.compile(r"\bx(\d+)\b")
+
+
+def _named(reason: str, names: Sequence[str]) -> str:
+    """A reason written by the engines (variables ``x0, x1, ...``) in the program's own names.
+
+    >>> _named("the equality x0**3 = 0 is singular", ("t",))
+    'the equality t**3 = 0 is singular'
+    """
+    return _INTERNAL_NAME.sub(lambda m: names[int(m.group(1))] if int(m.group(1)) < len(names) else m.group(0), reason)
 
 
 def _mark_domain(strat: Stratification, options: Options) -> Stratification:
