@@ -406,6 +406,26 @@ def _source(text: str, node: ast.AST, shift: int = 0) -> str:
     return segment if segment is not None else "?"
 
 
+def variable_names(value, where: str = "the variables") -> list[str]:
+    """Names from ``"x,y"``, ``"x y"`` or a sequence, each a valid identifier, none repeated.
+
+    >>> variable_names("x, y")
+    ['x', 'y']
+    >>> variable_names("x,x", "--y")
+    Traceback (most recent call last):
+    ...
+    semialg.core.errors.InputError: 'x' is listed twice in --y
+    """
+    names = [v for v in value.replace(",", " ").split() if v] if isinstance(value, str) else [str(v) for v in value]
+    for v in names:
+        if not v.isidentifier():
+            raise InputError(f"'{v}' in {where} is not a valid variable name; use names such as x, y, u1")
+    repeated = sorted({v for v in names if names.count(v) > 1})
+    if repeated:
+        raise InputError(f"'{repeated[0]}' is listed twice in {where}")
+    return names
+
+
 def parse(text: str, variables: Sequence[str] | str | None = None) -> Program:
     """Parse ``text`` into a :class:`Program`.
 
@@ -417,15 +437,8 @@ def parse(text: str, variables: Sequence[str] | str | None = None) -> Program:
     >>> p.inputs, p.to_text()
     (('x',), 'where(x > 0, x, 0)')
     """
-    if isinstance(variables, str):
-        variables = [v for v in variables.replace(",", " ").split() if v]
     if variables is not None:
-        for v in variables:
-            if not v.isidentifier():
-                raise InputError(f"'{v}' is not a valid variable name; use names such as x, y, u1")
-        repeated = sorted({v for v in variables if variables.count(v) > 1})
-        if repeated:
-            raise InputError(f"'{repeated[0]}' is listed twice in the variables")
+        variables = variable_names(variables)
     if not isinstance(text, str):
         raise InputError(f"expected the expression as text, got {type(text).__name__}")
     try:

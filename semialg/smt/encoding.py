@@ -172,9 +172,11 @@ def record(stats: Stats | None, t0: float, linear: bool, result: Result) -> Resu
     return result
 
 
-def _result(answer, solver, xs) -> Result:
+def _result(answer, solver, xs, *more) -> Result:
+    """The three-valued answer; with sat, the model's values of ``xs`` (then of each of ``more``)."""
     if answer == z3.sat:
-        return Result(SAT, _point_from_model(solver.model(), xs))
+        model = solver.model()
+        return Result(SAT, sum((_point_from_model(model, group) for group in more), _point_from_model(model, xs)))
     if answer == z3.unsat:
         return Result(UNSAT)
     return Result(UNKNOWN, reason=str(solver.reason_unknown()) or "z3 returned unknown")

@@ -125,13 +125,7 @@ def exists_nonzero(conds: Sequence[Condition], polys: Sequence[Poly], nvars: int
     for row in tangent_rows or []:
         solver.add(z3.Sum(*[to_z3(g, xs) * t for g, t in zip(row, ts)]) == 0)
     solver.add(z3.Sum(*[to_z3(q, xs) * t for q, t in zip(polys, ts)]) != 0)
-    answer = solver.check()
-    if answer == z3.sat:
-        model = solver.model()
-        return Result(SAT, _point_from_model(model, xs) + _point_from_model(model, ts))
-    if answer == z3.unsat:
-        return Result(UNSAT)
-    return Result(UNKNOWN, reason=str(solver.reason_unknown()) or "z3 returned unknown")
+    return _result(solver.check(), solver, xs, ts)
 
 
 def simplex_combination_zero(vectors: Sequence[Sequence[Poly]], conds: Sequence[Condition], nvars: int,
@@ -159,13 +153,7 @@ def simplex_combination_zero(vectors: Sequence[Sequence[Poly]], conds: Sequence[
         solver.add(z3.Sum(*[lam * to_z3(v[j], xs) for lam, v in zip(lams, vectors)]) == 0)
     for g in strict_separation or []:
         solver.add(z3.Sum(*[w * to_z3(gj, xs) for w, gj in zip(ws, g)]) > 0)
-    answer = solver.check()
-    if answer == z3.sat:
-        model = solver.model()
-        return Result(SAT, _point_from_model(model, xs) + _point_from_model(model, lams))
-    if answer == z3.unsat:
-        return Result(UNSAT)
-    return Result(UNKNOWN, reason=str(solver.reason_unknown()) or "z3 returned unknown")
+    return _result(solver.check(), solver, xs, lams)
 
 
 def convex_query(conds: Sequence[Condition], nvars: int,

@@ -31,6 +31,7 @@ from typing import Sequence
 from semialg import smt
 from semialg.checks.clarke import extreme_points, in_hull
 from semialg.checks.implicit.jacsets import (
+    rationalize_weights,
     F0,
     Matrix,
     MatrixSet,
@@ -279,14 +280,8 @@ def _image_outside(flat_g, jset: MatrixSet, n: int, m: int, timeout_ms: int):
 
 
 def _rational_model(point, jset: MatrixSet, q: Poly, sign: int):
-    if all(isinstance(v, Fraction) for v in point):
-        return tuple(point)
-    approx = [float(v) for v in point]
-    for digits in (3, 6, 12, 24):
-        lam = [max(F0, Fraction(a).limit_denominator(10 ** digits)) for a in approx]
-        for grp in jset.simplices:
-            lam[grp[-1]] = 1 - sum((lam[i] for i in grp[:-1]), F0)
-        value = q.eval(lam)
-        if all(v >= 0 for v in lam) and (value > 0) - (value < 0) == sign:
-            return tuple(lam)
-    return None
+    """Rational weights near the solver's model where ``q`` has the sign ``sign`` (None if rounding fails)."""
+    try:
+        return rationalize_weights(point, jset, lambda lam: (lambda v: (v > 0) - (v < 0))(q.eval(lam)) == sign)
+    except ArithmeticError:
+        return None

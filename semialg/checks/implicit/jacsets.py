@@ -312,7 +312,7 @@ def find_singular(bset: MatrixSet, timeout_ms: int = 60_000) -> Singularity:
     p = det_poly(bset.poly_matrix())
     r = smt.simplex_query(bset.nvars, bset.simplices, [(p * s, -1)], timeout_ms)
     if r.status == smt.SAT:
-        lam = _rationalize(r.point, bset, lambda w: s * p.eval(w) < 0)
+        lam = rationalize_weights(r.point, bset, lambda w: s * p.eval(w) < 0)
         weights, matrix = _root_on_segment(bset, p, ref_weights, lam)
         return Singularity("singular", 0, weights, matrix,
                            method="det changes sign on the set; a root on a segment from a vertex")
@@ -327,7 +327,7 @@ def find_singular(bset: MatrixSet, timeout_ms: int = 60_000) -> Singularity:
     return Singularity("invertible", s, method=f"det(B(λ)) {'>' if s > 0 else '<'} 0 on the whole set (z3: unsat)")
 
 
-def _rationalize(point, bset: MatrixSet, ok) -> tuple:
+def rationalize_weights(point, bset: MatrixSet, ok) -> tuple:
     """A rational weight vector near an (algebraic) model that keeps the strict condition ``ok``."""
     if all(isinstance(v, Fraction) for v in point):
         return tuple(point)

@@ -55,7 +55,7 @@ from semialg.checks.implicit.jacsets import (
 from semialg.core.dag import Program
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_program
-from semialg.frontends.text import parse_point
+from semialg.frontends.text import parse_point, variable_names
 from semialg.numeric import exact_value
 from semialg.rules import Rule, derivative_at, field_polys, fmt_exact, get_rule
 from semialg.stratification import Options, Stratification, StratifyError, stratify
@@ -140,17 +140,7 @@ class ImplicitResult(VerdictResult):
 
 # --------------------------------------------------------------------------- input validation
 def _names(value, flag: str) -> list[str]:
-    if isinstance(value, str):
-        names = [v for v in value.replace(",", " ").split() if v]
-    else:
-        names = [str(v) for v in value]
-    for v in names:
-        if not v.isidentifier():
-            raise InputError(f"'{v}' in {flag} is not a valid variable name; use names such as x, y, u1")
-    dup = sorted({v for v in names if names.count(v) > 1})
-    if dup:
-        raise InputError(f"'{dup[0]}' is listed twice in {flag}")
-    return names
+    return variable_names(value, flag)
 
 
 def _program(F, x: list[str], y: list[str]) -> Program:
