@@ -111,3 +111,15 @@ def test_every_result_has_the_repl_surface():
         assert p.out == [r.to_text()]
     assert bool(results[0]) and not bool(results[1]) and bool(results[3])
     assert "<table>" in results[0]._repr_html_()
+
+
+def test_stratifications_and_lipschitz_results_read_well_too():
+    import semialg
+    s = semialg.stratify("relu(relu(x)*y)")
+    assert repr(s) == "<Stratification of relu(relu(x) * y): 7 strata (tree)>"
+    assert s.to_text().splitlines()[0].startswith("relu(relu(x) * y)   variables: x, y   7 strata")
+    assert [t["conditions"] for t in s.to_json()][1] == ["x = 0", "y < 0"]
+    assert "<table>" in s._repr_html_()
+    lip = semialg.lipschitz("where(x > 0, 1, 0)")
+    assert not lip and lip.to_json()["witness"]["limit"] == ["1"] and "jumps" in lip.to_text()
+    assert semialg.lipschitz("relu(x)")

@@ -47,9 +47,38 @@ class Jump:
 
 @dataclass(frozen=True)
 class LipschitzResult:
+    """Whether a program is locally Lipschitz: ``status`` (lipschitz / not_lipschitz / undecided),
+    the jump that proves it is not, and the reason. ``bool`` is True when it is Lipschitz.
+
+    >>> r = lipschitz("where(x > 0, 1, 0)")
+    >>> bool(r), r.to_json()["witness"]["limit"]
+    (False, ['1'])
+    """
+
     status: str
     witness: Jump | None = None
     reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.status == LIPSCHITZ
+
+    def to_json(self) -> dict:
+        """``{"verdict", "reason", "witness"}`` with exact numbers as text."""
+        from semialg.report import exact_list
+        j = self.witness
+        witness = None if j is None else {"kind": "jump", "stratum": j.stratum, "neighbour": j.neighbour,
+                                          "point": exact_list(j.point), "value": exact_list(j.value),
+                                          "limit": exact_list(j.limit)}
+        return {"verdict": self.status, "reason": self.reason, "witness": witness}
+
+    def to_text(self) -> str:
+        why = self.reason or ("the function jumps" if self.witness is not None else "")
+        lines = [f"{self.status.upper().replace('_', ' ')}: {why}"]
+        if self.witness is not None:
+            j = self.witness
+            lines.append(f"  at {tuple(str(v) for v in j.point)} the value is {tuple(str(v) for v in j.value)}; "
+                         f"the limit from stratum {j.neighbour} is {tuple(str(v) for v in j.limit)}")
+        return "\n".join(lines)
 
 
 def needs_check(program: Program) -> bool:

@@ -71,3 +71,42 @@ def strata_text(strat) -> str:
     if not strat.complete:
         lines.append("incomplete: " + "; ".join(strat.reasons))
     return "\n".join(lines)
+
+
+def html(doc: dict) -> str:
+    """A result's JSON object (``to_json()``) as a small HTML block for notebooks: the verdict,
+    its reason, the witness and a table of the strata (exact numbers as text).
+
+    >>> "<table" in html({"command": "check", "function": "relu(x)", "verdict": "conservative", "reason": "r",
+    ...                   "strata": [{"id": 0, "dim": 1, "conditions": ["x < 0"], "sample": ["-1"]}]})
+    True
+    """
+    import html as _html
+
+    def esc(value) -> str:
+        if isinstance(value, (list, tuple)):
+            return "(" + ", ".join(esc(v) for v in value) + ")"
+        return _html.escape(str(value))
+
+    verdict = str(doc.get("verdict", ""))
+    colour = {"conservative": "#2e7d32", "computed": "#2e7d32", "invertible": "#2e7d32",
+              "no_artificial_critical_points": "#2e7d32", "unknown": "#9e6a00"}.get(verdict, "#c62828")
+    parts = [f"<div><b>{esc(doc.get('command', ''))}</b> <code>{esc(doc.get('function', ''))}</code>",
+             f" &nbsp;<span style='color:{colour};font-weight:bold'>{esc(verdict.upper().replace('_', ' '))}</span>",
+             f"<br><small>{esc(doc.get('reason', ''))}</small>"]
+    witness = doc.get("witness")
+    if witness:
+        parts.append("<br>witness: " + ", ".join(f"{esc(k)} = {esc(v)}" for k, v in witness.items()
+                                                  if k != "numeric"))
+    strata = doc.get("strata") or []
+    if strata:
+        keys = [k for k in ("id", "dim", "conditions", "sample", "piece", "field", "clarke", "above", "status")
+                if any(k in s for s in strata)]
+        parts.append("<table><tr>" + "".join(f"<th>{k}</th>" for k in keys) + "</tr>")
+        for s in strata[:200]:
+            parts.append("<tr>" + "".join(f"<td>{esc(s.get(k, ''))}</td>" for k in keys) + "</tr>")
+        parts.append("</table>")
+        if len(strata) > 200:
+            parts.append(f"<small>... {len(strata) - 200} more strata</small>")
+    parts.append("</div>")
+    return "".join(parts)

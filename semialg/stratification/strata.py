@@ -203,6 +203,12 @@ class Stratification:
     def _repr_pretty_(self, printer, cycle) -> None:
         printer.text(repr(self) if cycle else self.to_text())
 
+    def _repr_html_(self) -> str:
+        from semialg.stratification.render import html
+        return html({"command": "strata", "function": self.program.to_text(),
+                     "verdict": "computed" if self.complete else "unknown",
+                     "reason": "; ".join(self.reasons) or f"{len(self.strata)} strata", "strata": self.to_json()})
+
     def asked(self) -> list[Stratum]:
         """The strata where the checks ask their questions: those inside the domain (all of them
         when the domain pruned the rest, or there is none).
