@@ -164,8 +164,10 @@ def certified_pairs(leaves: Sequence) -> list[list[int]]:
     cannot decide: all of them for a nonlinear leaf or one without a cone, else the nonlinear
     ones (a linear cell with its cone has its frontier checked on the cone's generators
     against every linear cell). Linear programs get empty lists in linear time."""
-    linear = [all(p.is_linear for p, _ in leaf.conds) for leaf in leaves]
-    with_cone = [lin and leaf.cone is not None for lin, leaf in zip(linear, leaves)]
+    if all(leaf.cone is not None for leaf in leaves):   # the walker keeps a cone only for a linear cell
+        return [[] for _ in leaves]
+    linear = [leaf.cone is not None or all(p.is_linear for p, _ in leaf.conds) for leaf in leaves]
+    with_cone = [leaf.cone is not None for leaf in leaves]
     nonlinear_ids = [i for i, lin in enumerate(linear) if not lin]
     everyone = list(range(len(leaves)))
     out = []
