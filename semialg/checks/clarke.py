@@ -292,6 +292,18 @@ def clarke_on_stratum(strat: Stratification, stratum: Stratum, timeout_ms: int =
     return StratumClarke(stratum, cells, gens, vertices, reason)
 
 
+def _same_at(flat, other, val, val_other, point, timeout_ms: int) -> bool:
+    """Do two generators take the same value at an algebraic point? Signs of their differences
+    from z3's pinned model of the point (fast); sympy's exact arithmetic when z3 cannot say."""
+    diffs = [p - q for p, q in zip(flat, other) if not (p - q).is_zero]
+    if not diffs:
+        return True
+    signs = smt.exact_signs(point, diffs, timeout_ms)
+    if signs is not None:
+        return all(v == 0 for v in signs)
+    return all(exact_sign(a - b) == 0 for a, b in zip(val, val_other))
+
+
 def hull_vertices_at(generators: Sequence[Sequence[Poly]], point: Sequence, m: int, n: int,
                      timeout_ms: int = 60_000) -> tuple[tuple, str]:
     """Extreme points of ``conv{g(point)}`` for flat polynomial vectors ``g`` (``m*n`` entries),
@@ -306,7 +318,7 @@ def hull_vertices_at(generators: Sequence[Sequence[Poly]], point: Sequence, m: i
     values, kept = [], []
     for flat in generators:
         val = tuple(p.eval(sym) for p in flat)
-        if any(all(exact_sign(a - b) == 0 for a, b in zip(val, other)) for other in values):
+        if any(_same_at(flat, other, val, v_other, point, timeout_ms) for other, v_other in zip(kept, values)):
             continue
         values.append(val)
         kept.append(tuple(flat))
