@@ -2,6 +2,8 @@
 algebraic numbers), three-valued results, and the satisfiability check of a conjunction."""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
@@ -137,12 +139,100 @@ def _point_from_model(model, xs) -> tuple:
     return tuple(_model_value(model.eval(x, model_completion=True)) for x in xs)
 
 
-def _solver_for(conds: Sequence[Condition], timeout_ms: int | None):
+def _solver_for(conds: Sequence[Condition]):
     linear = all(p.is_linear for p, _ in conds)
-    solver = z3.SolverFor("QF_LRA") if linear else z3.Tactic("qfnra-nlsat").solver()
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
-    return solver, linear
+    return (linear_solver() if linear else nonlinear_solver()), linear
+
+
+RLIMIT_PER_SECOND = 400_000
+"""z3 resource units a nonlinear query may spend per second of its time limit: nlsat spent
+0.37-0.41 million units per CPU second on hard queries here (its first 100,000 units go ~10x
+faster), so a limit of ``t`` seconds lets a hard query run about ``t`` CPU seconds."""
+
+
+def linear_solver():
+    """A fresh solver for linear real arithmetic (its time limit: :class:`_Watchdog`)."""
+    solver = z3.SolverFor("QF_LRA")
+    solver.semialg_linear = True
+    return solver
+
+
+def nonlinear_solver():
+    """A fresh nlsat solver for nonlinear real arithmetic (its limit: a resource budget)."""
+    return z3.Tactic("qfnra-nlsat").solver()
+
+
+class _Watchdog:
+    """One thread that interrupts the linear z3 query running past its deadline.
+
+    Why not z3's own ``timeout`` parameter: z3 5.0-5.4 crash the process (SIGSEGV, in
+    ``check`` or in the solver's destructor) when a nonlinear (nlsat) query is cancelled
+    from another thread, by z3's timer or by ``interrupt()``: once in a few hundred
+    short-limit queries on a loaded machine. So nonlinear queries get a deterministic
+    resource budget instead (``rlimit``: checked by the solver's own thread, no race, and
+    the same answer on a busy machine as on a quiet one); linear queries, whose resource
+    count barely moves with time, are interrupted by this thread. An interrupt that arrives
+    after the query returned finds nothing to cancel (z3 interrupts only a running check),
+    and the watchdog interrupts only while the deadline of the running query is set and past
+    (under the lock that the query takes to clear it), so no deadline leaks into the next.
+    """
+
+    def __init__(self):
+        self.lock = threading.Condition()
+        self.deadline: float | None = None
+        self.context = None
+        self.thread: threading.Thread | None = None
+
+    def check(self, solver, timeout_ms: int, assumptions) -> object:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._watch, name="semialg-z3-watchdog", daemon=True)
+                self.thread.start()
+            self.deadline = time.monotonic() + timeout_ms / 1000
+            self.context = solver.ctx
+            self.lock.notify()
+        try:
+            return solver.check(*assumptions)
+        finally:
+            with self.lock:
+                self.deadline = None
+
+    def _watch(self) -> None:
+        with self.lock:
+            while True:
+                if self.deadline is None:
+                    self.lock.wait()
+                    continue
+                remaining = self.deadline - time.monotonic()
+                if remaining > 0:
+                    self.lock.wait(remaining)
+                    continue
+                # Past the deadline: interrupt, and again every 10 ms until the query returns
+                # (its check clears the deadline): an interrupt that lands before z3 has
+                # registered the running check is lost.
+                self.context.interrupt()
+                self.lock.wait(0.01)
+
+
+_WATCHDOGS = threading.local()
+
+
+def timed_check(solver, timeout_ms: int | None, *assumptions):
+    """``solver.check(*assumptions)`` within a limit of ``timeout_ms`` (None or 0: no limit).
+
+    Linear solvers are interrupted at the deadline; the others get the resource budget of
+    that many milliseconds (:data:`RLIMIT_PER_SECOND`). Either way a query that runs out
+    answers ``unknown`` with the reason "timeout" (see :func:`unknown_reason`).
+    """
+    if not timeout_ms:
+        return solver.check(*assumptions)
+    if not getattr(solver, "semialg_linear", False):
+        solver.set("rlimit", max(1, int(timeout_ms * RLIMIT_PER_SECOND // 1000)))
+        return solver.check(*assumptions)
+    dog = getattr(_WATCHDOGS, "dog", None)
+    if dog is None:
+        dog = _WATCHDOGS.dog = _Watchdog()
+    return dog.check(solver, int(timeout_ms), assumptions)
 
 
 def check(conds: Sequence[Condition], nvars: int, timeout_ms: int | None = 10_000, stats: Stats | None = None) -> Result:
@@ -150,10 +240,10 @@ def check(conds: Sequence[Condition], nvars: int, timeout_ms: int | None = 10_00
     import time
     t0 = time.perf_counter()
     xs = _variables(nvars)
-    solver, linear = _solver_for(conds, timeout_ms)
+    solver, linear = _solver_for(conds)
     for p, s in conds:
         solver.add(_atom(p, s, xs))
-    return record(stats, t0, linear, _result(solver.check(), solver, xs))
+    return record(stats, t0, linear, _result(timed_check(solver, timeout_ms), solver, xs))
 
 
 def record(stats: Stats | None, t0: float, linear: bool, result: Result) -> Result:
@@ -179,7 +269,16 @@ def _result(answer, solver, xs, *more) -> Result:
         return Result(SAT, sum((_point_from_model(model, group) for group in more), _point_from_model(model, xs)))
     if answer == z3.unsat:
         return Result(UNSAT)
-    return Result(UNKNOWN, reason=str(solver.reason_unknown()) or "z3 returned unknown")
+    return Result(UNKNOWN, reason=unknown_reason(solver))
+
+
+def unknown_reason(solver, default: str = "z3 returned unknown") -> str:
+    """Why z3 answered unknown; an interrupt by :func:`timed_check` is reported as "timeout"."""
+    reason = str(solver.reason_unknown())
+    if reason in ("canceled", "interrupted", "interrupted from keyboard", "max. resource limit exceeded",
+                  "resource limits reached"):
+        return "timeout"
+    return reason or default
 
 
 class IncrementalLinear:
@@ -196,9 +295,8 @@ class IncrementalLinear:
 
     def __init__(self, nvars: int, timeout_ms: int | None = 10_000, stats: Stats | None = None):
         self.xs = _variables(nvars)
-        self.solver = z3.SolverFor("QF_LRA")
-        if timeout_ms:
-            self.solver.set("timeout", int(timeout_ms))
+        self.solver = linear_solver()
+        self.timeout_ms = timeout_ms
         self.stats = stats
         self.depth = 0
 
@@ -216,7 +314,7 @@ class IncrementalLinear:
         import time
         t0 = time.perf_counter()
         assumptions = [_atom(p, s, self.xs) for p, s in extra]
-        answer = self.solver.check(*assumptions)
+        answer = timed_check(self.solver, self.timeout_ms, *assumptions)
         result = _result(answer, self.solver, self.xs)
         if self.stats is not None:
             self.stats.calls += 1

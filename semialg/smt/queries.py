@@ -24,8 +24,12 @@ from semialg.smt.encoding import (
     _solver_for,
     _val,
     _variables,
+    linear_solver,
+    nonlinear_solver,
     record,
+    timed_check,
     to_z3,
+    unknown_reason,
 )
 
 
@@ -39,16 +43,14 @@ def rank_drop(conds: Sequence[Condition], equalities: Sequence[Poly], nvars: int
     t0 = time.perf_counter()
     xs = _variables(nvars)
     lams = [z3.Real(f"lam{i}") for i in range(len(equalities))]
-    solver = z3.Tactic("qfnra-nlsat").solver()
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
+    solver = nonlinear_solver()
     for p, s in conds:
         solver.add(_atom(p, s, xs))
     grads = [[to_z3(p.diff(j), xs) for j in range(nvars)] for p in equalities]
     for j in range(nvars):
         solver.add(z3.Sum(*[lam * g[j] for lam, g in zip(lams, grads)]) == 0)
     solver.add(z3.Sum(*[lam * lam for lam in lams]) == 1)
-    result = _result(solver.check(), solver, xs)
+    result = _result(timed_check(solver, timeout_ms), solver, xs)
     if stats is not None:
         stats.calls += 1
         stats.nonlinear_calls += 1
@@ -92,17 +94,15 @@ def in_closure(point: Sequence, conds: Sequence[Condition], nvars: int, timeout_
     inside = z3.And(*[_atom(p, s, ys) for p, s in conds]) if conds else z3.BoolVal(True)
     negation = z3.And(eps > 0, z3.ForAll(ys, z3.Not(z3.And(inside, dist < eps)))) if nvars else z3.Not(inside)
     solver = z3.Solver()
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
     solver.add(negation)
     for constraint in pinning:
         solver.add(constraint)
-    answer = solver.check()
+    answer = timed_check(solver, timeout_ms)
     if answer == z3.unsat:
         return Result(SAT)
     if answer == z3.sat:
         return Result(UNSAT)
-    return Result(UNKNOWN, reason=str(solver.reason_unknown()) or "quantified query undecided")
+    return Result(UNKNOWN, reason=unknown_reason(solver, "quantified query undecided"))
 
 
 def exists_nonzero(conds: Sequence[Condition], polys: Sequence[Poly], nvars: int,
@@ -116,16 +116,14 @@ def exists_nonzero(conds: Sequence[Condition], polys: Sequence[Poly], nvars: int
     """
     xs = _variables(nvars)
     ts = [z3.Real(f"t{i}") for i in range(nvars)]
-    solver = z3.Tactic("qfnra-nlsat").solver() if not all(p.is_linear for p, _ in conds) or any(
+    solver = nonlinear_solver() if not all(p.is_linear for p, _ in conds) or any(
         not q.is_linear for q in polys) or tangent_rows else z3.SolverFor("QF_NRA")
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
     for p, s in conds:
         solver.add(_atom(p, s, xs))
     for row in tangent_rows or []:
         solver.add(z3.Sum(*[to_z3(g, xs) * t for g, t in zip(row, ts)]) == 0)
     solver.add(z3.Sum(*[to_z3(q, xs) * t for q, t in zip(polys, ts)]) != 0)
-    return _result(solver.check(), solver, xs, ts)
+    return _result(timed_check(solver, timeout_ms), solver, xs, ts)
 
 
 def simplex_combination_zero(vectors: Sequence[Sequence[Poly]], conds: Sequence[Condition], nvars: int,
@@ -141,9 +139,7 @@ def simplex_combination_zero(vectors: Sequence[Sequence[Poly]], conds: Sequence[
     lams = [z3.Real(f"lam{i}") for i in range(k)]
     dim = len(vectors[0]) if vectors else 0
     ws = [z3.Real(f"w{i}") for i in range(dim)]
-    solver = z3.Tactic("qfnra-nlsat").solver()
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
+    solver = nonlinear_solver()
     for p, s in conds:
         solver.add(_atom(p, s, xs))
     for lam in lams:
@@ -153,7 +149,7 @@ def simplex_combination_zero(vectors: Sequence[Sequence[Poly]], conds: Sequence[
         solver.add(z3.Sum(*[lam * to_z3(v[j], xs) for lam, v in zip(lams, vectors)]) == 0)
     for g in strict_separation or []:
         solver.add(z3.Sum(*[w * to_z3(gj, xs) for w, gj in zip(ws, g)]) > 0)
-    return _result(solver.check(), solver, xs, lams)
+    return _result(timed_check(solver, timeout_ms), solver, xs, lams)
 
 
 def convex_query(conds: Sequence[Condition], nvars: int,
@@ -197,9 +193,7 @@ def convex_query(conds: Sequence[Condition], nvars: int,
         return Result(UNSAT)
     vectors = [v for p, hull in members for v in [p, *hull]] + [g for group in separations for g in group]
     linear = at is None and all(p.is_linear for p, _ in conds) and all(q.is_const for v in vectors for q in v)
-    solver = z3.SolverFor("QF_LRA") if linear else z3.Tactic("qfnra-nlsat").solver()
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
+    solver = linear_solver() if linear else nonlinear_solver()
     if at is not None:
         xs, pinning = _exact_coordinates(at)
         for constraint in pinning:
@@ -221,14 +215,14 @@ def convex_query(conds: Sequence[Condition], nvars: int,
         ws = [z3.Real(f"w{k}_{i}") for i in range(len(group[0]))]
         for g in group:
             solver.add(z3.Sum(*[w * to_z3(gi, xs) for w, gi in zip(ws, g)]) > 0 if ws else z3.BoolVal(False))
-    answer = solver.check()
+    answer = timed_check(solver, timeout_ms)
     if answer == z3.sat:
         if at is not None:
             return Result(SAT, tuple(at))
         return Result(SAT, _point_from_model(solver.model(), xs))
     if answer == z3.unsat:
         return Result(UNSAT)
-    return Result(UNKNOWN, reason=str(solver.reason_unknown()) or "z3 returned unknown")
+    return Result(UNKNOWN, reason=unknown_reason(solver))
 
 
 def simplex_query(nvars: int, simplices: Sequence[Sequence[int]], conds: Sequence[Condition] = (),
@@ -255,16 +249,14 @@ def simplex_query(nvars: int, simplices: Sequence[Sequence[int]], conds: Sequenc
     t0 = time.perf_counter()
     lams = _variables(nvars)
     linear = all(p.is_linear for p, _ in conds)
-    solver = z3.SolverFor("QF_LRA") if linear else z3.Tactic("qfnra-nlsat").solver()
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
+    solver = linear_solver() if linear else nonlinear_solver()
     for lam in lams:
         solver.add(lam >= 0)
     for group in simplices:
         solver.add(z3.Sum(*[lams[i] for i in group]) == 1 if len(group) > 1 else lams[group[0]] == 1)
     for p, s in conds:
         solver.add(_atom(p, s, lams))
-    result = _result(solver.check(), solver, lams)
+    result = _result(timed_check(solver, timeout_ms), solver, lams)
     if result.status == UNKNOWN and not result.reason:
         result = Result(UNKNOWN, reason=f"z3 returned unknown after {time.perf_counter() - t0:.1f} s")
     return result
@@ -294,12 +286,10 @@ def exact_signs(point: Sequence, polys: Sequence[Poly], timeout_ms: int | None =
     pinned = _PINNED.get(key)
     if pinned is None:
         coords, pinning = _exact_coordinates(point)
-        solver = z3.Tactic("qfnra-nlsat").solver()
-        if timeout_ms:
-            solver.set("timeout", int(timeout_ms))
+        solver = nonlinear_solver()
         for constraint in pinning:
             solver.add(constraint)
-        if solver.check() != z3.sat:
+        if timed_check(solver, timeout_ms) != z3.sat:
             return None
         if len(_PINNED) > 4096:
             _PINNED.clear()
@@ -334,14 +324,12 @@ def enumerate_points(conds: Sequence[Condition], nvars: int, limit: int = 64,
     [-1.4142135623730951, 1.4142135623730951]
     """
     xs = _variables(nvars)
-    solver = z3.Tactic("qfnra-nlsat").solver() if not all(p.is_linear for p, _ in conds) else z3.SolverFor("QF_LRA")
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
+    solver = nonlinear_solver() if not all(p.is_linear for p, _ in conds) else linear_solver()
     for p, s in conds:
         solver.add(_atom(p, s, xs))
     points = []
     while len(points) <= limit:
-        answer = solver.check()
+        answer = timed_check(solver, timeout_ms)
         if answer == z3.unsat:
             return points
         if answer != z3.sat:
@@ -364,9 +352,7 @@ def naive_sign_cells(kinks: Sequence[Poly], nvars: int, timeout_ms: int | None =
     (19, 39)
     """
     xs = _variables(nvars)
-    solver = z3.SolverFor("QF_LRA")
-    if timeout_ms:
-        solver.set("timeout", int(timeout_ms))
+    solver = linear_solver()
     atoms = [[_atom(p, s, xs) for s in (-1, 0, 1)] for p in kinks]
     cells = calls = 0
     frames = [0]                     # per level, the next sign to try; one push per fixed level
@@ -387,7 +373,7 @@ def naive_sign_cells(kinks: Sequence[Poly], nvars: int, timeout_ms: int | None =
         solver.push()
         solver.add(atoms[level][k])
         calls += 1
-        if solver.check() == z3.sat:
+        if timed_check(solver, timeout_ms) == z3.sat:
             frames.append(0)
         else:
             solver.pop()
@@ -409,10 +395,10 @@ def meets_relaxed(conds: Sequence[Condition], relaxed: Sequence[Condition], nvar
     import time
     t0 = time.perf_counter()
     xs = _variables(nvars)
-    solver, linear = _solver_for(list(conds) + list(relaxed), timeout_ms)
+    solver, linear = _solver_for(list(conds) + list(relaxed))
     for p, s in conds:
         solver.add(_atom(p, s, xs))
     for p, s in relaxed:
         t = to_z3(p, xs)
         solver.add(t == 0 if s == 0 else (t >= 0 if s > 0 else t <= 0))
-    return record(stats, t0, linear, _result(solver.check(), solver, xs))
+    return record(stats, t0, linear, _result(timed_check(solver, timeout_ms), solver, xs))
