@@ -33,6 +33,11 @@ from semialg.frontends.coerce import as_point, as_program
 
 F0, F1, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
 PRESETS = ("pytorch", "jax", "tensorflow", "clarke")
+MODELLED_VERSIONS = {"pytorch": "torch 2.13.0", "jax": "jax 0.10.2", "tensorflow": "tensorflow 2.21.0", "clarke": None}
+"""The framework version each preset models (``semialg frameworks`` prints it beside the installed one).
+
+pytorch and jax were re-measured in float64 reverse mode by ``semialg.checks.frameworks.measure``
+and tests/test_presets_vs_frameworks.py; tensorflow is the measurement of docs/frameworks.md."""
 MAX_VERTICES = 4096
 
 
@@ -49,11 +54,12 @@ class Rule:
     base: str = "pytorch"
     overrides: tuple[tuple[str, object], ...] = ()
     field: Program | None = None
+    label: str | None = None  # how a field's origin is reported (e.g. "native jax"); default "field"
 
     @property
     def name(self) -> str:
         if self.field is not None:
-            return "field"
+            return self.label or "field"
         if not self.overrides:
             return self.base
         return self.base + "+" + ",".join(f"{k}={_fmt_override(v)}" for k, v in self.overrides)
@@ -152,11 +158,20 @@ class Rule:
         if self.base == "clarke":
             return vertices
         e_a = vertices[0]
+        if self.base == "pytorch" and label == "tie_lo_hi":
+            # measured (torch 2.13.0, float64): torch.clamp(a, lo, hi) with a < lo == hi gives 0 to a, lo
+            # and hi (its lo-gradient needs lo < hi, its hi-gradient max(a, lo) > hi)
+            return ((F0,) * nargs,)
         if self.base in ("pytorch", "tensorflow"):
             return (e_a,) if e_a[0] == 1 else (vertices[0],)
         # jax: a weighted split between the argument and the bound(s)
         if jax_weight == 0:
             return ((F0,) * nargs,)
+        if label == "at_both":
+            # measured (jax 0.10.2, float64): jnp.clip is minimum(maximum(a, lo), hi); at a == lo == hi the
+            # first tie splits 1/2 between a and lo, the second 1/2 between that and hi: (1/4, 1/4, 1/2)
+            lo_split = tuple(jax_weight * e_a[j] + (1 - jax_weight) * vertices[1][j] for j in range(nargs))
+            return (tuple(jax_weight * lo_split[j] + (1 - jax_weight) * vertices[2][j] for j in range(nargs)),)
         others = vertices[1:]
         return (tuple(jax_weight * e_a[j] + (1 - jax_weight) * sum(o[j] for o in others) / len(others)
                       for j in range(nargs)),)
@@ -486,11 +501,24 @@ def derivative_at(program, point, rule: Rule | str = "pytorch", variables=None,
             prim = primitives.REGISTRY[op]
             exact[id(node)] = prim.exact(args, node.param)
             if op not in ("where", "and", "or", "not"):
-                consts = [Poly.constant(0, a) for a in args]
-                for b in prim.branches(consts, node.param):
-                    if all((p.const_value > 0) - (p.const_value < 0) == s for p, s in b.conditions):
-                        labels[id(node)] = b.label
-                        break
+                labels[id(node)] = _label_at(prim, op, args, node.param)
     values = {k: (Poly.constant(n, v) if not isinstance(v, bool) else v) for k, v in exact.items()}
     grads = backprop(order, values, labels, rule, program.inputs, program.outputs, shortcut=False)
     return [sorted({tuple(p.const_value for p in g) for g in gs}) for gs in grads]
+
+
+def _label_at(prim, op: str, args: Sequence, param):
+    """The branch label of a node at constant arguments: directly for max/min/sort (their branch
+    lists grow exponentially with the number of arguments: a 17-entry sort has millions), by the
+    branch conditions otherwise."""
+    if op in ("max", "min"):
+        best = prim.exact(args, param)
+        return frozenset(i for i, a in enumerate(args) if a == best)
+    if op == "sort":
+        kth = prim.exact(args, param)
+        return (frozenset(i for i, a in enumerate(args) if a < kth), frozenset(i for i, a in enumerate(args) if a == kth))
+    consts = [Poly.constant(0, a) for a in args]
+    for b in prim.branches(consts, param):
+        if all((p.const_value > 0) - (p.const_value < 0) == s for p, s in b.conditions):
+            return b.label
+    return None

@@ -13,6 +13,8 @@ Block kinds (the fence's language):
   the line as ``# exit N`` (default 0), and every output line shown below the
   command must appear in the real output (stdout and stderr), in order, as a
   whole line; a line ``...`` stands for any number of lines.
+- A fence ``requires=jax,torch`` after the language (```` ```console requires=torch ````)
+  skips the block when those modules are not installed.
 - ``bash``: set-up one-liners (README). Commands joined by ``&&`` are checked one
   by one: ``semialg ...`` runs as above (exit 0, as ``&&`` requires),
   ``pip install -e ".[extras]"`` must name extras that pyproject.toml defines, and
@@ -47,6 +49,7 @@ DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md"] + sorted(DOCS.glob("*.md"))
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w.+-]*)\s*(.*?)\s*$")
 EXIT = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
+REQUIRES = re.compile(r"requires=([\w,]+)")
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 KNOWN_SETUP = (re.compile(r"python3? -m venv \S+$"), re.compile(r"\. \S+/bin/activate$"),
@@ -96,6 +99,7 @@ BLOCKS = [b for page in PAGES for b in blocks_of(page)]
 def sandbox(tmp_path, monkeypatch):
     """A temporary working directory; pictures and --plot files land there."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")   # commands name files as from the checkout's root
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("SEMIALG_PLOT_DIR", str(tmp_path / "pictures"))
     return tmp_path
@@ -190,7 +194,7 @@ def run_bash(block: Block) -> None:
                 code, out = run_semialg(argv[1:])
                 assert code == 0, f"{where}: `{step}` exited with {code} (a && chain needs 0):\n{out}"
             elif step.startswith("pip install"):
-                m = re.fullmatch(r'pip install -e (?:\.|"\.\[([\w,-]+)\]"|\'\.\[([\w,-]+)\]\')', step)
+                m = re.fullmatch(r'pip install (?:torch==[\d.]+ )?-e (?:\.|"\.\[([\w,-]+)\]"|\'\.\[([\w,-]+)\]\')', step)
                 assert m, f"{where}: unexpected install step {step!r}"
                 wanted = set(filter(None, (m.group(1) or m.group(2) or "").split(",")))
                 assert wanted <= extras(), f"{where}: extras {sorted(wanted - extras())} are not in pyproject.toml"
@@ -203,6 +207,9 @@ RUNNERS = {"python": run_python, "pycon": run_pycon, "console": run_console, "ba
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
 def test_block(block, sandbox):
+    for module in REQUIRES.findall(block.info):   # ```python requires=jax,torch: skips without them
+        for name in module.split(","):
+            pytest.importorskip(name)
     runner = RUNNERS.get(block.lang)
     assert runner is not None, (f"{block.id}: a ```{block.lang or '(no language)'} block cannot be run; "
                                 f"use one of {', '.join(RUNNERS)}")

@@ -126,7 +126,8 @@ def _field_program(field_text, program: Program) -> Program | None:
 
 def check(function, variables=None, rule: str | Rule | None = None, overrides: Sequence[str] = (), field=None,
           domain: str | None = None, timeout: float = 60.0,
-          progress: Callable[[str, int, float], None] | None = None, method: str = "algebra") -> CheckResult:
+          progress: Callable[[str, int, float], None] | None = None, method: str = "algebra",
+          framework: str | None = None, example=None) -> CheckResult:
     """Decide whether ``rule`` (or a hand-written ``field``) is conservative for ``function``.
 
     ``function``: text or :class:`Program`; ``rule``: ``pytorch``, ``jax``,
@@ -136,11 +137,21 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     solver query; ``method="smt"`` sends every projection query to z3 (for
     benchmarking against exact linear algebra). Never raises on a mathematical
     outcome: the verdict says it.
+
+    ``framework="jax"`` or ``"torch"`` with ``example`` (the example arguments, or the values
+    of the flattened inputs): ``function`` is that framework's Python function (or
+    ``torch.nn.Module``), traced at the example, and the field checked is the derivative the
+    framework itself computes there (rule ``native``: its kink choices and custom rules).
     """
     t0 = time.perf_counter()
-    program = as_program(function, variables)
-    field_program = _field_program(field, program)
-    rule_obj = resolve_rule(rule, overrides, field_program, program)
+    if framework is not None:
+        program, rule_obj = _native(function, framework, example, variables, rule, overrides, field)
+    else:
+        if example is not None:
+            raise InputError("example= is for framework functions; give framework='jax' or 'torch' with it")
+        program = as_program(function, variables)
+        field_program = _field_program(field, program)
+        rule_obj = resolve_rule(rule, overrides, field_program, program)
     timeout_ms = int(timeout * 1000)
     domain_node = _domain(domain, program)
     t1 = time.perf_counter()
@@ -173,6 +184,8 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
                   f"undecided ({lip.reason}), so no refutation is given")
         return CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, reports, None, None, timings)
     if witness is not None:
+        if framework is not None:
+            witness = _confirm_with_framework(witness, function, framework, example, program)
         reason = (f"on stratum {witness.stratum} ({', '.join(strat.strata[witness.stratum].condition_text())}), along the "
                   f"curve through {_fmt_point(witness.point)} with direction {_fmt_point(witness.direction)}, f changes at "
                   f"rate {fmt_exact(witness.derivative_along_curve)} but the field gives {fmt_exact(witness.field_along_curve)}")
@@ -186,6 +199,49 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     reason = (f"the projection formula holds on all {len(asked)} strata{where} "
               f"({sum(1 for s in asked if s.dim and s.dim > 0)} of positive dimension)")
     return CheckResult(CONSERVATIVE, reason, program, rule_obj, strat, reports, None, None, timings)
+
+
+def _native(function, framework, example, variables, rule, overrides, field) -> tuple[Program, Rule]:
+    """The traced program and the rule ``native``: the framework's own derivative as the field."""
+    from semialg.frontends import native
+    name = native.framework_name(framework)
+    if rule not in (None, "native") or overrides or field is not None:
+        given = "--field" if field is not None else ("--set" if overrides else f"--rule {rule}")
+        raise InputError(f"{given} cannot be combined with --framework {name}: the framework's own derivative is the "
+                         f"rule checked (rule native); leave {given} out, or check a program with a preset instead")
+    if example is None:
+        raise InputError(f"--framework {name} needs an example input to trace the function at (--example 0,0 or "
+                         f"example=...)")
+    names = None if variables is None else ([v.strip() for v in variables.split(",")] if isinstance(variables, str)
+                                            else list(variables))
+    program, derivative = native.trace(function, name, example, names)
+    if derivative.n_outputs != program.n_inputs * program.n_outputs:
+        raise InputError(f"the traced derivative has {derivative.n_outputs} components, expected "
+                         f"{program.n_inputs * program.n_outputs}")
+    return program, Rule(field=derivative, label=f"native {name}")
+
+
+def _confirm_with_framework(w: Witness, function, framework, example, program: Program) -> Witness:
+    """The framework's own autodiff at the witness point, beside the field value the check used.
+
+    At a rational point the framework computes in float64, so for a dyadic point the numbers
+    are exact; the check itself never rests on them (it decided on the exact program).
+    """
+    from dataclasses import replace
+    from semialg.frontends import native
+    numeric = dict(w.numeric or {})
+    try:
+        point = [float(Fraction(v)) for v in w.point]
+    except (TypeError, ValueError):
+        return w  # an algebraic point: no float input represents it exactly
+    row = native.framework_gradient(function, framework, example, point)
+    n = program.n_inputs
+    gradient = row[w.output * n:(w.output + 1) * n]
+    expected = [float(Fraction(v)) for v in w.field_value]
+    numeric["framework"] = {"name": native.framework_name(framework), "gradient": list(gradient),
+                            "equals_field_value": all(abs(a - b) <= 1e-9 * max(1.0, abs(b))
+                                                      for a, b in zip(gradient, expected))}
+    return replace(w, numeric=numeric)
 
 
 def _domain(domain, program: Program):

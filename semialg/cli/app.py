@@ -24,7 +24,7 @@ import sys
 from typing import Callable
 
 from semialg import __version__, report
-from semialg.cli import check, clarke, critical, examples, implicit, inspect_program, strata
+from semialg.cli import check, clarke, critical, examples, frameworks, implicit, inspect_program, strata
 from semialg.core.errors import ParseError, SemialgError
 
 SetupParser = Callable[[argparse.ArgumentParser], None]
@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, tuple[SetupParser, Run]] = {
     "examples": (examples.setup_examples, examples.run_examples),
     "clarke": (clarke.setup_clarke, clarke.run_clarke),
     "critical": (critical.setup_critical, critical.run_critical),
+    "frameworks": (frameworks.setup_frameworks, frameworks.run_frameworks),
 }
 """Subcommand name -> (setup_parser, run), in the order ``semialg --help`` lists them."""
 

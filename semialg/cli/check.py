@@ -13,6 +13,7 @@ import sys
 
 from semialg import report
 from semialg.checks.conservative import check
+from semialg.core.errors import InputError
 from semialg.cli.common import (
     add_expression_arguments,
     add_rule_arguments,
@@ -23,14 +24,35 @@ from semialg.cli.common import (
 def setup_check(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     add_rule_arguments(parser)
+    parser.add_argument("--framework", default=None, metavar="jax|torch",
+                        help="EXPR is FILE.py:NAME, a JAX or PyTorch function (or module) in that file; check the "
+                             "derivative the framework itself computes (its kink choices and custom rules)")
+    parser.add_argument("--example", default=None, metavar="0,0",
+                        help="with --framework: the example input the function is traced at (one value per scalar "
+                             "argument, or the entries of its one vector argument)")
     parser.add_argument("--plot", metavar="FILE.png", default=None,
                         help="draw the function, field and Clarke sets (1-D) or strata and field (2-D); needs matplotlib")
 
 
 def run_check(args: argparse.Namespace) -> int:
     """Decide whether a derivative rule (or --field) is a conservative field for EXPR."""
-    result = check(args.expr, args.vars, rule=args.rule, overrides=args.overrides, field=args.field,
-                   domain=args.domain, timeout=args.timeout, progress=progress_printer("check"))
+    function, framework, example = args.expr, None, None
+    if args.framework is not None or args.example is not None:
+        from semialg.frontends import native
+        if args.framework is None:
+            raise InputError("--example goes with --framework jax|torch (EXPR is then FILE.py:NAME)")
+        framework = native.framework_name(args.framework)
+        native.require(framework)
+        if args.example is None:
+            raise InputError(f"--framework {framework} needs --example, the input to trace the function at "
+                             f"(e.g. --example 0,0)")
+        example = native.parse_example(args.example)
+        function = native.load_callable(args.expr)
+    elif args.expr.endswith(".py") or (".py:" in args.expr and not args.expr.lstrip().startswith(("(", "-"))):
+        raise InputError(f"{args.expr} is a Python file: give --framework jax|torch and --example (and FILE.py:NAME)")
+    result = check(function, args.vars, rule=args.rule, overrides=args.overrides, field=args.field,
+                   domain=args.domain, timeout=args.timeout, progress=progress_printer("check"),
+                   framework=framework, example=example)
     if result.timings.get("stratify", 0) + result.timings.get("check", 0) >= 1.0:
         sys.stderr.write("\n")
     from semialg.checks.critical import for_check

@@ -49,5 +49,6 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a hand-written field, one component per variable, e.g. \"where(x > 0, 1, -1)\"")
     parser.add_argument("--domain", default=None, metavar="COND", help="restrict to a region, e.g. \"x**2 + y**2 <= 4\"")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="time limit per solver query; a query that runs out makes the verdict unknown (default 60)")
+                        help="limit per solver query (a nonlinear query gets the same resource budget on any machine, "
+                             "about that many CPU seconds); a query that runs out makes the verdict unknown (default 60)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")

@@ -24,7 +24,8 @@ from typing import Sequence
 from semialg.core.dag import Node, Program
 from semialg.core.errors import InputError
 
-ACCEPTED = "text, a Program, a builder Expr, a sympy expression, or a list of them (one per output)"
+ACCEPTED = ("text, a Program, a builder Expr, a sympy expression, or a list of them (one per output); or an ONNX "
+            "model (a .onnx path)")
 
 
 def _names(variables) -> list[str] | None:
@@ -55,6 +56,13 @@ def as_program(function, variables=None) -> Program:
             raise InputError(f"the program's variables are {', '.join(function.inputs)}, not {', '.join(names)}; "
                              "build it with those variables, or leave variables out")
         return function
+    if _is_onnx(function):
+        from semialg.frontends.onnx import from_onnx
+        return from_onnx(function, names)
+    if callable(function) and _kind(function) == "other":
+        raise InputError(f"{getattr(function, '__name__', type(function).__name__)} is a Python function: to check a JAX "
+                         f"or PyTorch function give framework='jax' or 'torch' and example=... (the input to trace "
+                         f"it at); to check a formula, give it as text or build it with semialg.variables")
     items = list(function) if isinstance(function, (list, tuple)) else [function]
     if not items:
         raise InputError(f"expected the function as {ACCEPTED}; got an empty list")
@@ -71,6 +79,15 @@ def as_program(function, variables=None) -> Program:
     bad = next(item for item in items if _kind(item) == "other" or (len(kinds) > 1 and _kind(item) == "text"))
     mixed = " (text cannot be mixed with other kinds in one list)" if len(kinds) > 1 and "text" in kinds else ""
     raise InputError(f"expected the function as {ACCEPTED}; got {type(bad).__name__} {bad!r:.60}{mixed}")
+
+
+def _is_onnx(function) -> bool:
+    """An ONNX model: a ``.onnx`` path, or an ``onnx.ModelProto``."""
+    if isinstance(function, str):
+        return function.strip().endswith(".onnx") and " " not in function.strip()
+    if hasattr(function, "__fspath__"):
+        return str(function).endswith(".onnx")
+    return type(function).__name__ == "ModelProto"
 
 
 def _exact(name: str, value) -> Fraction:

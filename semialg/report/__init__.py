@@ -74,6 +74,19 @@ def fmt_vector(values: Sequence) -> list[str]:
     return [fmt_number(v) for v in values]
 
 
+def headline(text: str, limit: int = 240) -> str:
+    """A program's text for a report's first line: whole, or cut with its length said.
+
+    >>> headline("relu(x)")
+    'relu(x)'
+    >>> headline("x + " * 100 + "y", 20)
+    'x + x + x + x + x + ... (401 characters)'
+    """
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f" ... ({len(text)} characters)"
+
+
 def header(command: str, function: str, variables: Sequence[str]) -> dict:
     """The keys every ``--json`` output starts with.
 

@@ -1,7 +1,7 @@
 """Text and JSON of a check result (``semialg check``; ``CheckResult.to_text`` / ``to_json``)."""
 from __future__ import annotations
 
-from semialg.report import exact_list, header, sample_json
+from semialg.report import exact_list, header, headline, sample_json
 from semialg.rules import fmt_exact
 
 MAX_ROWS = 40
@@ -70,7 +70,7 @@ def check_json(result, critical: dict | None = None) -> dict:
 
 def check_text(result, critical: dict | None = None) -> str:
     """A check result as the text ``semialg check`` prints."""
-    lines = [f"{result.function}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
+    lines = [f"{headline(result.function)}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
              f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
     names = list(result.program.inputs)
     if result.strata:
@@ -104,6 +104,12 @@ def check_text(result, critical: dict | None = None) -> str:
                          + ("" if nm["confirmed"] else "; inconclusive in float64, the exact refutation stands"))
         elif w.numeric and not w.numeric.get("confirmed"):
             lines.append(f"  numeric check: {w.numeric.get('reason', 'inconclusive')}; the exact refutation stands")
+        fw = (w.numeric or {}).get("framework")
+        if fw:
+            said = ("the value the check used" if fw["equals_field_value"] else
+                    "NOT the value the check used (the traced derivative and the framework disagree here)")
+            lines.append(f"  {fw['name']} autodiff at the point returns ({', '.join(f'{g:.6g}' for g in fw['gradient'])}): "
+                         f"{said}")
     if result.jump is not None:
         j = result.jump
         lines += ["", f"jump (exact): at ({', '.join(exact_list(j.point))}) in stratum {j.stratum} the value is "

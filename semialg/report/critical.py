@@ -2,7 +2,7 @@
 ``to_json``), and of the families of critical sets that ``semialg check`` shows too."""
 from __future__ import annotations
 
-from semialg.report import fmt_vector, header, vertices_json
+from semialg.report import fmt_vector, header, headline, vertices_json
 from semialg.rules import fmt_exact
 
 MAX_ROWS = 40
@@ -112,7 +112,7 @@ def critical_json(result) -> dict:
 
 def critical_text(result) -> str:
     """A critical result as the text ``semialg critical`` prints."""
-    lines = [f"{result.function}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
+    lines = [f"{headline(result.function)}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
              f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
     if result.verdict != "not_lipschitz":
         lines.append("")
