@@ -50,7 +50,7 @@ __all__ = [
     "relu6", "sort", "where", "custom", "sign", "step", "heaviside", "floor", "round_",
     "evaluate", "exact_value", "make_function", "to_sympy", "from_sympy",
     "check", "stratify", "lipschitz", "clarke_at", "critical", "implicit", "derivative_at", "get_rule",
-    "from_jax", "jax_derivative", "from_torch", "torch_derivative", "from_onnx",
+    "from_jax", "jax_derivative", "from_torch", "torch_derivative", "from_onnx", "assert_valid",
 ]
 
 # The checks load z3 and the stratifier: imported on first use (PEP 562), so that
@@ -58,7 +58,7 @@ __all__ = [
 _LAZY = {
     "check": "semialg.checks.conservative", "stratify": "semialg.stratification", "lipschitz": "semialg.checks.lipschitz",
     "clarke_at": "semialg.checks.clarke", "critical": "semialg.checks.critical", "implicit": "semialg.checks.implicit",
-    "derivative_at": "semialg.rules", "get_rule": "semialg.rules",
+    "derivative_at": "semialg.rules", "get_rule": "semialg.rules", "assert_valid": "semialg.checks.assert_valid",
     # the framework front ends (their framework is imported only when called)
     "from_jax": "semialg.frontends.jax", "jax_derivative": "semialg.frontends.jax",
     "from_torch": "semialg.frontends.torch", "torch_derivative": "semialg.frontends.torch",

@@ -37,3 +37,25 @@ class VerdictResult:
     def _repr_html_(self) -> str:
         from semialg.report import html
         return html(self.to_json())
+
+
+def with_total(progress):
+    """A progress callback called as ``progress(stage, done, seconds, total)``; one written for
+    the earlier three arguments ``(stage, done, seconds)`` is adapted (``total`` dropped).
+
+    >>> seen = []
+    >>> with_total(lambda stage, done, seconds: seen.append(done))("check", 3, 0.1, 10)
+    >>> seen
+    [3]
+    """
+    if progress is None:
+        return None
+    import inspect
+    try:
+        params = inspect.signature(progress).parameters.values()
+    except (TypeError, ValueError):
+        return progress
+    if any(p.kind == p.VAR_POSITIONAL for p in params) or sum(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 4:
+        return progress
+    return lambda stage, done, seconds, total=None: progress(stage, done, seconds)

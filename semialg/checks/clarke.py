@@ -27,6 +27,7 @@ from typing import Sequence
 from semialg import smt
 from semialg.checks.geometry import in_closure_at
 from semialg.checks.lipschitz import NOT_LIPSCHITZ, UNDECIDED, Jump, lipschitz
+from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
 from semialg.core.errors import InputError, SemialgError
 from semialg.core.poly import Poly, rank
@@ -349,7 +350,8 @@ def require_lipschitz(program: Program, strat: Stratification | None, timeout_ms
 
 
 def clarke_at(program, point, *, stratification: Stratification | None = None, timeout: float = 60.0,
-              variables=None, domain: str | None = None, check_lipschitz: bool = True) -> ClarkeResult:
+              variables=None, domain: str | None = None, check_lipschitz: bool = True,
+              time_limit: float | None = None) -> ClarkeResult:
     """The exact Clarke Jacobian of ``program`` at a rational ``point`` (coordinates in the
     order of ``program.inputs``; Fractions, ints, strings such as ``"1/2"``).
 
@@ -359,7 +361,9 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     ``"x**2 + y**2 <= 4"`` (a point outside it is an input error). ``check_lipschitz=False``
     skips the continuity check (for callers that already ran it on this program). Raises :class:`NotLipschitzError` if the
     function jumps, :class:`UndecidedError` if a solver query was undecided,
-    :class:`~semialg.core.errors.InputError` for a malformed point.
+    :class:`~semialg.core.errors.InputError` for a malformed point. ``time_limit``: seconds for
+    the whole computation (None: none); when it runs out, :class:`UndecidedError` says in which
+    phase and how far it got.
 
     >>> r = clarke_at("max(x, y, -x - y)", [0, 0])
     >>> len(r.vertices), r.contains_zero, r.stratum.dim, len(r.cells)
@@ -368,12 +372,22 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     [[['0', '1'], ['1', '0']], [['1', '0'], ['0', '1']]]
     """
     program = as_program(program, variables)
+    from semialg.frontends.domains import Plane, Segment
+    if isinstance(domain, (Segment, Plane)):
+        kind = type(domain).__name__.lower()
+        raise InputError(f"clarke_at takes domain= a Box or a condition, not a {kind}: restrict the program first "
+                         f"(semialg.frontends.restrict.restrict(program, {kind})) and give the point in the restricted "
+                         f"coordinates ({', '.join(domain.parameter_names)}) with the restricted program")
     pt = as_point(point, program.inputs)
     timeout_ms = int(timeout * 1000)
+    deadline = Deadline.of(time_limit)
     if stratification is None:
         from semialg.checks.conservative import _domain
-        stratification = stratify(program, Options(timeout_ms=timeout_ms, domain=_domain(domain, program),
-                                                   prune_domain=False))
+        try:
+            stratification = stratify(program, Options(timeout_ms=timeout_ms, domain=_domain(domain, program),
+                                                       prune_domain=False, deadline=deadline))
+        except TimeLimitReached as exc:
+            raise UndecidedError(str(exc)) from None
     strat = stratification
     if check_lipschitz:
         require_lipschitz(program, strat, timeout_ms)
@@ -385,8 +399,13 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
         cells = [stratum.id]
     else:
         cells = []
-        for c in strat.full_dimensional():
-            inside = in_closure_at(pt, c, timeout_ms)
+        full = strat.full_dimensional()
+        for k, c in enumerate(full):
+            try:
+                deadline.check("clarke", k, len(full), unit="full-dimensional cells")
+            except TimeLimitReached as exc:
+                raise UndecidedError(str(exc)) from None
+            inside = in_closure_at(pt, c, deadline.query_ms(timeout_ms))
             if inside is None:
                 raise UndecidedError(f"whether {pt} lies in the closure of stratum {c.id} was undecided")
             if inside:

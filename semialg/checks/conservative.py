@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from semialg.checks import VerdictResult
+from semialg.checks import VerdictResult, with_total
 from semialg.checks.geometry import NO, UNKNOWN, YES, projection_violation
 from semialg.checks.lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, Jump, lipschitz
+from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_program
@@ -83,6 +84,8 @@ class CheckResult(VerdictResult):
     witness: Witness | None = None
     jump: Jump | None = None
     timings: dict = field(default_factory=dict)
+    domain: object = None            # a Box, or the Restriction to a Segment/Plane (domain=); None otherwise
+    segment_integral: dict | None = None   # for a Segment: the exact chain-rule balance (see segment_balance)
 
     def to_json(self, critical: dict | None = None) -> dict:
         """The JSON object of ``semialg check --json`` (``critical``: the sets of
@@ -125,15 +128,20 @@ def _field_program(field_text, program: Program) -> Program | None:
 
 
 def check(function, variables=None, rule: str | Rule | None = None, overrides: Sequence[str] = (), field=None,
-          domain: str | None = None, timeout: float = 60.0,
-          progress: Callable[[str, int, float], None] | None = None, method: str = "algebra",
-          framework: str | None = None, example=None) -> CheckResult:
+          domain=None, timeout: float = 60.0,
+          progress: Callable[..., None] | None = None, method: str = "algebra",
+          framework: str | None = None, example=None, time_limit: float | None = None) -> CheckResult:
     """Decide whether ``rule`` (or a hand-written ``field``) is conservative for ``function``.
 
     ``function``: text or :class:`Program`; ``rule``: ``pytorch``, ``jax``,
     ``tensorflow`` or ``clarke`` (or a :class:`Rule`); ``overrides``: strings such
     as ``"relu'(0)=1"``; ``field``: text with one component per variable;
-    ``domain``: a condition such as ``"x**2 + y**2 <= 4"``; ``timeout``: seconds per
+    ``domain``: a condition such as ``"x**2 + y**2 <= 4"``, a :class:`~semialg.frontends.domains.Box`,
+    or a :class:`~semialg.frontends.domains.Segment` / ``Plane``: the program (and a hand-written
+    field) is then composed with its affine map and the restricted program checked (the chain rule
+    along the segment or plane; ``result.domain`` holds the
+    :class:`~semialg.frontends.restrict.Restriction`, witnesses also in original coordinates, and a
+    segment adds the exact balance ``result.segment_integral``); ``timeout``: seconds per
     solver query; ``method="smt"`` sends every projection query to z3 (for
     benchmarking against exact linear algebra). Never raises on a mathematical
     outcome: the verdict says it.
@@ -142,8 +150,16 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     of the flattened inputs): ``function`` is that framework's Python function (or
     ``torch.nn.Module``), traced at the example, and the field checked is the derivative the
     framework itself computes there (rule ``native``: its kink choices and custom rules).
+
+    ``time_limit``: seconds for the whole check (None or 0: none); each solver query then gets
+    ``min(timeout, time remaining)``. When it runs out, or on Ctrl-C (``KeyboardInterrupt``)
+    during stratify / check, the verdict is unknown with the reason ("time limit of 5 s reached
+    during check (1,200/8,193 strata so far)"). ``progress(stage, done, seconds, total)`` is
+    called about once a second (``total`` None when not known).
     """
     t0 = time.perf_counter()
+    progress = with_total(progress)
+    deadline = Deadline.of(time_limit)
     if framework is not None:
         program, rule_obj = _native(function, framework, example, variables, rule, overrides, field)
     else:
@@ -152,53 +168,66 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
         program = as_program(function, variables)
         field_program = _field_program(field, program)
         rule_obj = resolve_rule(rule, overrides, field_program, program)
+    program, rule_obj, domain, local = _localize(program, rule_obj, domain)
     timeout_ms = int(timeout * 1000)
     domain_node = _domain(domain, program)
     t1 = time.perf_counter()
     timings = {"parse": t1 - t0}
     extra = tuple(rule_obj.field.outputs) if rule_obj.field is not None else ()
-    stratify_progress = (lambda k, s: progress("stratify", k, s)) if progress else None
+    stratify_progress = (lambda k, s: progress("stratify", k, s, None)) if progress else None
     options = Options(timeout_ms=timeout_ms, domain=domain_node, extra_roots=extra, progress=stratify_progress,
-                      prune_domain=False)
+                      prune_domain=False, deadline=deadline)
     try:
         strat = stratify(program, options)
     except StratifyError:
         strat = None  # floor/round: only the Lipschitz check (on a local surrogate) applies
+    except (TimeLimitReached, KeyboardInterrupt) as exc:
+        timings["stratify"] = time.perf_counter() - t1
+        return _with_domain(local, _stopped(exc, deadline, program, rule_obj, None, timings))
     t2 = time.perf_counter()
     timings["stratify"] = t2 - t1
-    lip = lipschitz(program, strat, timeout_ms, options)
+    try:
+        deadline.check("continuity", len(strat.strata) if strat is not None else None, unit="strata")
+        lip = lipschitz(program, strat, timeout_ms, options)
+    except (TimeLimitReached, KeyboardInterrupt) as exc:
+        timings["check"] = time.perf_counter() - t2
+        return _with_domain(local, _stopped(exc, deadline, program, rule_obj, strat, timings))
     if lip.status == NOT_LIPSCHITZ:
         timings["check"] = time.perf_counter() - t2
         j = lip.witness
         reason = (f"the function jumps at {_fmt_point(j.point)}: its value is {_fmt_vec(j.value)} but its limit "
                   f"from stratum {j.neighbour} is {_fmt_vec(j.limit)}")
-        return CheckResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, (), None, j, timings)
+        return _with_domain(local, CheckResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, (), None, j, timings))
     if strat is None:
         timings["check"] = time.perf_counter() - t2
-        return CheckResult(UNKNOWN_V, lip.reason, program, rule_obj, None, (), None, None, timings)
-    reports, witness, unknowns = _projection_checks(strat, rule_obj, timeout_ms, progress, method)
+        return _with_domain(local, CheckResult(UNKNOWN_V, lip.reason, program, rule_obj, None, (), None, None, timings))
+    try:
+        reports, witness, unknowns = _projection_checks(strat, rule_obj, timeout_ms, progress, method, deadline)
+    except (TimeLimitReached, KeyboardInterrupt) as exc:
+        timings["check"] = time.perf_counter() - t2
+        return _with_domain(local, _stopped(exc, deadline, program, rule_obj, strat, timings))
     timings["check"] = time.perf_counter() - t2
     if witness is not None and lip.status != LIPSCHITZ:
         # theory §4, step 4: a field is refuted only for a function known to be continuous.
         reason = (f"a projection-formula violation was found on stratum {witness.stratum}, but continuity is "
                   f"undecided ({lip.reason}), so no refutation is given")
-        return CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, reports, None, None, timings)
+        return _with_domain(local, CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, reports, None, None, timings))
     if witness is not None:
-        if framework is not None:
+        if framework is not None and local is None:
             witness = _confirm_with_framework(witness, function, framework, example, program)
         reason = (f"on stratum {witness.stratum} ({', '.join(strat.strata[witness.stratum].condition_text())}), along the "
                   f"curve through {_fmt_point(witness.point)} with direction {_fmt_point(witness.direction)}, f changes at "
                   f"rate {fmt_exact(witness.derivative_along_curve)} but the field gives {fmt_exact(witness.field_along_curve)}")
-        return CheckResult(NOT_CONSERVATIVE, reason, program, rule_obj, strat, reports, witness, None, timings)
+        return _with_domain(local, CheckResult(NOT_CONSERVATIVE, reason, program, rule_obj, strat, reports, witness, None, timings))
     problems = unknowns + ([lip.reason] if lip.status != LIPSCHITZ else [])
     problems += [r for r in strat.reasons if not any(r in u for u in problems)]
     if problems:
-        return CheckResult(UNKNOWN_V, "; ".join(dict.fromkeys(problems)), program, rule_obj, strat, reports, None, None, timings)
+        return _with_domain(local, CheckResult(UNKNOWN_V, "; ".join(dict.fromkeys(problems)), program, rule_obj, strat, reports, None, None, timings))
     asked = strat.asked()
     where = "" if strat.in_domain is None else " in the domain"
     reason = (f"the projection formula holds on all {len(asked)} strata{where} "
               f"({sum(1 for s in asked if s.dim and s.dim > 0)} of positive dimension)")
-    return CheckResult(CONSERVATIVE, reason, program, rule_obj, strat, reports, None, None, timings)
+    return _with_domain(local, CheckResult(CONSERVATIVE, reason, program, rule_obj, strat, reports, None, None, timings))
 
 
 def _native(function, framework, example, variables, rule, overrides, field) -> tuple[Program, Rule]:
@@ -244,16 +273,92 @@ def _confirm_with_framework(w: Witness, function, framework, example, program: P
     return replace(w, numeric=numeric)
 
 
+def _localize(program: Program, rule: Rule, domain):
+    """``(program, rule, domain condition, record)`` for ``domain=``: a Box becomes its condition;
+    a Segment/Plane restricts the program (and a hand-written field) to its affine map."""
+    from dataclasses import replace
+    from semialg.frontends.restrict import Restriction, localize, restrict_field
+    program_local, condition, record = localize(program, domain)
+    if isinstance(record, Restriction) and rule.field is not None:
+        rule = replace(rule, field=restrict_field(rule.field, record))
+    return program_local, rule, condition, record
+
+
+def _with_domain(record, result: CheckResult) -> CheckResult:
+    """The result with its local domain recorded (and, for a segment, the exact chain-rule balance)."""
+    if record is None:
+        return result
+    from dataclasses import replace
+    from semialg.frontends.domains import Segment
+    balance = None
+    if (getattr(record, "domain", None).__class__ is Segment and result.stratification is not None
+            and result.verdict in (CONSERVATIVE, NOT_CONSERVATIVE)):
+        balance = segment_balance(result)
+    return replace(result, domain=record, segment_integral=balance)
+
+
+def _integral(poly, lo: Fraction, hi: Fraction) -> Fraction:
+    """The exact integral of a polynomial in one variable over ``[lo, hi]``."""
+    total = Fraction(0)
+    for (e,), c in poly.terms.items():
+        total += c * (hi ** (e + 1) - lo ** (e + 1)) / (e + 1)
+    return total
+
+
+def segment_balance(result: CheckResult) -> dict:
+    """The chain rule along a segment, exactly: ``f(b) - f(a)`` (per output) against the sum over
+    the pieces (the 1-D strata between consecutive 0-dimensional ones in ``[0, 1]``) of the exact
+    integral of the rule's value (a polynomial in ``t`` on each piece). Equal when conservative.
+
+    Returns ``{"f_b_minus_f_a", "integral", "equal", "pieces": [{"from", "to", "stratum", "integral"}]}``
+    (exact Fractions), or ``{"reason": ...}`` when a piece endpoint is not rational."""
+    strat = result.stratification
+    asked = strat.asked()
+    ends = [s.sample[0] for s in asked if s.dim == 0]
+    if not all(isinstance(v, Fraction) for v in ends):
+        return {"reason": "a piece endpoint is an algebraic number; the balance is computed for rational endpoints only"}
+    ends = sorted(set(ends) | {Fraction(0), Fraction(1)})
+    fields = {rep.stratum.id: rep.field for rep in result.strata}
+    m = result.program.n_outputs
+    totals, pieces, notes = [Fraction(0)] * m, [], []
+    for lo, hi in zip(ends, ends[1:]):
+        s = strat.locate(((lo + hi) / 2,))
+        parts = []
+        for k in range(m):
+            vertices = fields[s.id][k]
+            if len({tuple(v) for v in vertices}) > 1:
+                notes.append(f"the rule is set-valued on stratum {s.id}; its first vertex is integrated")
+            parts.append(_integral(vertices[0][0], lo, hi))
+        totals = [a + b for a, b in zip(totals, parts)]
+        pieces.append({"from": lo, "to": hi, "stratum": s.id, "integral": parts})
+    first, last = strat.locate((Fraction(0),)), strat.locate((Fraction(1),))
+    delta = [last.piece[k].eval((Fraction(1),)) - first.piece[k].eval((Fraction(0),)) for k in range(m)]
+    out = {"f_b_minus_f_a": delta, "integral": totals, "equal": delta == totals, "pieces": pieces}
+    if notes:
+        out["note"] = "; ".join(dict.fromkeys(notes))
+    return out
+
+
 def _domain(domain, program: Program):
     if domain is None:
         return None
+    from semialg.frontends.domains import Box
+    if isinstance(domain, Box):
+        domain = domain.condition_text(list(program.inputs))
     if not isinstance(domain, str):
         return domain
     node = parse(f"where({domain}, 1, 0)", list(program.inputs)).outputs[0].args[0]
     return node
 
 
-def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progress, method: str = "algebra"):
+def _stopped(exc: BaseException, deadline: Deadline, program, rule_obj, strat, timings) -> CheckResult:
+    """The unknown answer when the time limit ran out or Ctrl-C was pressed: what was done so far."""
+    reason = str(exc) if isinstance(exc, TimeLimitReached) else deadline.reason(interrupted=True)
+    return CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, (), None, None, timings)
+
+
+def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progress, method: str = "algebra",
+                       deadline: Deadline | None = None):
     n = strat.n
     reports: list[StratumReport] = []
     fields: dict[int, list] = {}
@@ -261,16 +366,23 @@ def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progr
     unknowns: list[str] = []
     last = time.perf_counter()
     t0 = last
+    deadline = deadline or Deadline(None)
     for s in strat.strata:
+        deadline.check("field values", s.id, len(strat.strata), unit="strata")
+        if progress is not None and time.perf_counter() - last > 1.0:
+            last = time.perf_counter()
+            progress("field values", s.id, last - t0, len(strat.strata))
         try:
             fields[s.id] = field_polys(strat, s, rule)
         except OverflowError as exc:
             unknowns.append(f"stratum {s.id}: {exc}")
             fields[s.id] = []
-    for s in strat.asked():
+    asked = strat.asked()
+    for done, s in enumerate(asked):
+        deadline.check("check", done, len(asked), unit="strata")
         if progress is not None and time.perf_counter() - last > 1.0:
             last = time.perf_counter()
-            progress("check", s.id, last - t0)
+            progress("check", done, last - t0, len(asked))
         if s.dim is None:
             reports.append(StratumReport(s, _freeze(fields[s.id]), UNKNOWN, s.reason))
             unknowns.append(f"stratum {s.id}: dimension unknown ({s.reason})")
@@ -287,7 +399,7 @@ def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progr
                     grad = piece.gradient()
                     for v in vertices:
                         g = [vi - gi for vi, gi in zip(v, grad)]
-                        answer = projection_violation(s, g, timeout_ms, method)
+                        answer = projection_violation(s, g, deadline.query_ms(timeout_ms), method)
                         if answer.status == NO:
                             w = _witness(strat, s, k, v, answer, kind, sid, timeout_ms)
                             if w is not None:

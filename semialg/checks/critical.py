@@ -33,10 +33,11 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from semialg import smt
-from semialg.checks import VerdictResult
+from semialg.checks import VerdictResult, with_total
 from semialg.checks.clarke import StratumClarke, clarke_on_stratum, hull_vertices_at, in_hull
 from semialg.checks.geometry import YES, restrict, vanishes_on
 from semialg.checks.lipschitz import NOT_LIPSCHITZ, Jump, lipschitz
+from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
 from semialg.core.poly import Poly
 from semialg.rules import Rule, field_polys, resolve_rule
@@ -99,6 +100,7 @@ class CriticalResult(VerdictResult):
     unknowns: tuple[str, ...] = ()
     jump: Jump | None = None
     timings: dict = field(default_factory=dict)
+    domain: object = None    # a Box, or the Restriction to a Segment/Plane (domain=); None otherwise
 
     def to_json(self) -> dict:
         """The JSON object of ``semialg critical --json``."""
@@ -310,8 +312,12 @@ def _spurious(stratum, V, G, m, n, timeout_ms, found, unknowns) -> None:
 
 # --------------------------------------------------------------------------- whole program
 def analyze(strat: Stratification, rule: Rule, timeout_ms: int = 10_000, fields: dict | None = None,
-            progress: Callable[[str, int, float], None] | None = None) -> dict:
+            progress: Callable[..., None] | None = None, deadline: Deadline | None = None) -> dict:
     """Every stratum's Clarke Jacobian and the four families of sets, for a continuous program.
+
+    ``progress(stage, done, seconds, total)`` about once a second; ``deadline`` (a
+    :class:`~semialg.core.budget.Deadline`): checked on every stratum (raises
+    :class:`~semialg.core.budget.TimeLimitReached`), each query limited to the time remaining.
 
     Returns a dict with keys ``clarke`` (tuple of :class:`StratumClarke`, by stratum id),
     ``d_critical``, ``clarke_critical``, ``artificial``, ``spurious`` (tuples of
@@ -320,11 +326,15 @@ def analyze(strat: Stratification, rule: Rule, timeout_ms: int = 10_000, fields:
     out = {k: [] for k in ("clarke", "d_critical", "clarke_critical", "artificial", "spurious", "unknowns")}
     t0 = last = time.perf_counter()
     asked = {s.id for s in strat.asked()}
+    deadline = deadline or Deadline(None)
+    total = len(strat.strata)
     for s in strat.strata:
+        deadline.check("critical", s.id, total, unit="strata")
         if progress is not None and time.perf_counter() - last > 1.0:
             last = time.perf_counter()
-            progress("critical", s.id, last - t0)
-        sc = clarke_on_stratum(strat, s, timeout_ms)
+            progress("critical", s.id, last - t0, total)
+        timeout_ms_here = deadline.query_ms(timeout_ms)
+        sc = clarke_on_stratum(strat, s, timeout_ms_here)
         out["clarke"].append(sc)
         if s.id not in asked:   # outside the domain: its Clarke set is listed, no question is asked there
             continue
@@ -338,16 +348,17 @@ def analyze(strat: Stratification, rule: Rule, timeout_ms: int = 10_000, fields:
         except OverflowError as exc:
             out["unknowns"].append(f"stratum {s.id}: {exc}")
             continue
-        found, unknowns = analyze_stratum(strat, s, vertices, sc, timeout_ms)
+        found, unknowns = analyze_stratum(strat, s, vertices, sc, timeout_ms_here)
         out["unknowns"].extend(unknowns)
         for kind, ps in found.items():
             out[kind].append(ps)
     return {k: tuple(v) for k, v in out.items()}
 
 
-def for_check(result, timeout: float = 60.0) -> dict | None:
+def for_check(result, timeout: float = 60.0, deadline: Deadline | None = None) -> dict | None:
     """:func:`analyze` for a :class:`~semialg.checks.conservative.CheckResult`, reusing its fields;
-    None when the function is not Lipschitz or was not stratified (no Clarke sets then).
+    None when the function is not Lipschitz or was not stratified (no Clarke sets then), or when
+    ``deadline`` (the check's :class:`~semialg.core.budget.Deadline`) runs out first.
 
     >>> from semialg.checks.conservative import check
     >>> sets = for_check(check("relu(-x) - relu(x) + x"))
@@ -358,49 +369,70 @@ def for_check(result, timeout: float = 60.0) -> dict | None:
         return None
     t0 = time.perf_counter()
     fields = {rep.stratum.id: [list(v) for v in rep.field] for rep in result.strata if rep.field}
-    sets = analyze(result.stratification, result.rule, int(timeout * 1000), fields=fields)
+    if deadline is not None and deadline.expired():
+        return None
+    try:
+        sets = analyze(result.stratification, result.rule, int(timeout * 1000), fields=fields, deadline=deadline)
+    except TimeLimitReached:
+        return None
     sets["seconds"] = time.perf_counter() - t0
     return sets
 
 
 def critical(function, variables=None, rule: str | Rule | None = None, overrides: Sequence[str] = (), field=None,
-             domain: str | None = None, timeout: float = 60.0,
-             progress: Callable[[str, int, float], None] | None = None) -> CriticalResult:
+             domain=None, timeout: float = 60.0,
+             progress: Callable[..., None] | None = None, time_limit: float | None = None) -> CriticalResult:
     """Artificial critical points and spurious values of ``rule`` (or a hand-written ``field``) for ``function``.
 
-    Arguments as for :func:`semialg.checks.conservative.check`. The verdict is
+    Arguments as for :func:`semialg.checks.conservative.check` (``domain`` may be a Box, Segment or
+    Plane: on a segment or plane the sets are those of the restricted function ``t -> f(x(t))``,
+    in its coordinates, with ``original`` points in the JSON). The verdict is
     ``artificial_critical_points`` (exit 1) when some stratum has a point with
     ``0 ∈ conv D(x)`` but ``0 ∉ Jac^c f(x)``, ``no_artificial_critical_points`` (exit 0)
-    when every query is unsat, ``not_lipschitz`` (exit 1) or ``unknown`` (exit 3).
+    when every query is unsat, ``not_lipschitz`` (exit 1) or ``unknown`` (exit 3); ``time_limit``
+    (seconds for the whole analysis) or Ctrl-C gives ``unknown`` with the phase and the strata done.
 
     >>> r = critical("relu(-x) - relu(x) + x", rule="pytorch")   # zero, with backprop value 1 at 0
     >>> [(s.stratum.id, s.sample, s.field, s.clarke) for s in r.spurious]
     [(1, (Fraction(0, 1),), (((Fraction(1, 1),),),), (((Fraction(0, 1),),),))]
     """
-    from semialg.checks.conservative import _domain, _field_program
+    from semialg.checks.conservative import _domain, _field_program, _localize
     from semialg.frontends.coerce import as_program
     t0 = time.perf_counter()
+    progress = with_total(progress)
+    deadline = Deadline.of(time_limit)
     program = as_program(function, variables)
     field_program = _field_program(field, program)
     rule_obj = resolve_rule(rule, overrides, field_program, program)
+    program, rule_obj, domain, local = _localize(program, rule_obj, domain)
     timeout_ms = int(timeout * 1000)
     extra = tuple(rule_obj.field.outputs) if rule_obj.field is not None else ()
-    sprog = (lambda k, s: progress("stratify", k, s)) if progress else None
+    sprog = (lambda k, s: progress("stratify", k, s, None)) if progress else None
     options = Options(timeout_ms=timeout_ms, domain=_domain(domain, program), extra_roots=extra, progress=sprog,
-                      prune_domain=False)
+                      prune_domain=False, deadline=deadline)
     t1 = time.perf_counter()
-    strat = stratify(program, options)
-    t2 = time.perf_counter()
-    timings = {"parse": t1 - t0, "stratify": t2 - t1}
-    lip = lipschitz(program, strat, timeout_ms, options)
+    strat = None
+    timings = {"parse": t1 - t0}
+    try:
+        strat = stratify(program, options)
+        t2 = time.perf_counter()
+        timings["stratify"] = t2 - t1
+        deadline.check("continuity", len(strat.strata) if strat is not None else None, unit="strata")
+        lip = lipschitz(program, strat, timeout_ms, options)
+    except (TimeLimitReached, KeyboardInterrupt) as exc:
+        return _stopped(exc, deadline, program, rule_obj, strat, timings, local)
     if lip.status == NOT_LIPSCHITZ:
         from semialg.checks.conservative import _fmt_point, _fmt_vec
         j = lip.witness
         reason = (f"the function jumps at {_fmt_point(j.point)}: its value is {_fmt_vec(j.value)} but its limit "
                   f"from stratum {j.neighbour} is {_fmt_vec(j.limit)}; Clarke Jacobians need a locally Lipschitz function")
         timings["critical"] = time.perf_counter() - t2
-        return CriticalResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, jump=j, timings=timings)
-    sets = analyze(strat, rule_obj, timeout_ms, progress=progress)
+        return CriticalResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, jump=j, timings=timings, domain=local)
+    try:
+        sets = analyze(strat, rule_obj, timeout_ms, progress=progress, deadline=deadline)
+    except (TimeLimitReached, KeyboardInterrupt) as exc:
+        timings["critical"] = time.perf_counter() - t2
+        return _stopped(exc, deadline, program, rule_obj, strat, timings, local)
     timings["critical"] = time.perf_counter() - t2
     unknowns = tuple(dict.fromkeys(list(sets["unknowns"]) + ([lip.reason] if lip.status != "lipschitz" else [])
                                    + list(strat.reasons)))
@@ -422,7 +454,15 @@ def critical(function, variables=None, rule: str | Rule | None = None, overrides
         where = "" if strat.in_domain is None else " in the domain"
         reason = unknowns_note or f"0 ∈ conv D(x) implies 0 ∈ Clarke(x) on all {len(strat.asked())} strata{where}"
         verdict = NONE
-    return CriticalResult(verdict, reason, program, rule_obj, strat, unknowns=unknowns, timings=timings, **kw)
+    return CriticalResult(verdict, reason, program, rule_obj, strat, unknowns=unknowns, timings=timings, domain=local,
+                          **kw)
+
+
+def _stopped(exc: BaseException, deadline: Deadline, program, rule_obj, strat, timings, local) -> CriticalResult:
+    """The unknown answer when the time limit ran out or Ctrl-C was pressed (the reason says how far it got)."""
+    reason = str(exc) if isinstance(exc, TimeLimitReached) else deadline.reason(interrupted=True)
+    return CriticalResult(UNKNOWN_V, reason, program, rule_obj, strat, unknowns=(reason,), timings=timings,
+                          domain=local)
 
 
 def _fmt(point) -> str:

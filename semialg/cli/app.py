@@ -25,6 +25,7 @@ from typing import Callable
 
 from semialg import __version__, report
 from semialg.cli import check, clarke, critical, examples, frameworks, implicit, inspect_program, strata
+from semialg.core.budget import TimeLimitReached
 from semialg.core.errors import ParseError, SemialgError
 
 SetupParser = Callable[[argparse.ArgumentParser], None]
@@ -145,18 +146,28 @@ def main(argv: list[str] | None = None) -> int:
         message = exc.pretty() if isinstance(exc, ParseError) else str(exc)
         err.write(f"semialg {args.command}: error: {message}\n")
         return report.USAGE
+    except (KeyboardInterrupt, TimeLimitReached) as exc:
+        # the check functions answer unknown themselves where a partial answer exists; this is
+        # the rest (Ctrl-C while parsing or printing, a phase without its own handler)
+        reason = str(exc) if isinstance(exc, TimeLimitReached) else f"interrupted (Ctrl-C) during {args.command}"
+        return _unknown(args, reason)
     except RecursionError:
         err.write(f"semialg {args.command}: error: the expression is nested too deeply for the text parser; "
                   "build deep programs with the Python API (semialg.frontends.builder)\n")
         return report.USAGE
     except Exception as exc:  # noqa: BLE001 - never a traceback: an internal failure is an unknown answer
         reason = f"internal error ({type(exc).__name__}: {exc}); the answer is unknown; please report this input"
-        err.write(f"semialg {args.command}: {reason}\n")
-        if getattr(args, "json", False):
-            doc = report.header(args.command, getattr(args, "expr", ""), [])
-            doc.update({"verdict": "unknown", "reason": reason})
-            sys.stdout.write(report.dump_json(doc) + "\n")
-        return report.UNKNOWN
+        return _unknown(args, reason)
+
+
+def _unknown(args: argparse.Namespace, reason: str) -> int:
+    """Exit 3 with ``reason`` on stderr (and the JSON object with verdict unknown under ``--json``)."""
+    sys.stderr.write(f"\nsemialg {args.command}: {reason}\n")
+    if getattr(args, "json", False):
+        doc = report.header(args.command, getattr(args, "expr", ""), [])
+        doc.update({"verdict": "unknown", "reason": reason})
+        sys.stdout.write(report.dump_json(doc) + "\n")
+    return report.UNKNOWN
 
 
 if __name__ == "__main__":  # pragma: no cover

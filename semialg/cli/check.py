@@ -13,10 +13,13 @@ import sys
 
 from semialg import report
 from semialg.checks.conservative import check
+from semialg.core.budget import Deadline
 from semialg.core.errors import InputError
 from semialg.cli.common import (
+    add_domain_arguments,
     add_expression_arguments,
     add_rule_arguments,
+    domain_from_args,
     emit,
     progress_printer,
 )
@@ -24,6 +27,7 @@ from semialg.cli.common import (
 def setup_check(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     add_rule_arguments(parser)
+    add_domain_arguments(parser)
     parser.add_argument("--framework", default=None, metavar="jax|torch",
                         help="EXPR is FILE.py:NAME, a JAX or PyTorch function (or module) in that file; check the "
                              "derivative the framework itself computes (its kink choices and custom rules)")
@@ -50,13 +54,14 @@ def run_check(args: argparse.Namespace) -> int:
         function = native.load_callable(args.expr)
     elif args.expr.endswith(".py") or (".py:" in args.expr and not args.expr.lstrip().startswith(("(", "-"))):
         raise InputError(f"{args.expr} is a Python file: give --framework jax|torch and --example (and FILE.py:NAME)")
+    deadline = Deadline.of(args.time_limit)   # shared by the check and the Clarke sets after it
     result = check(function, args.vars, rule=args.rule, overrides=args.overrides, field=args.field,
-                   domain=args.domain, timeout=args.timeout, progress=progress_printer("check"),
-                   framework=framework, example=example)
+                   domain=domain_from_args(args), timeout=args.timeout, progress=progress_printer("check"),
+                   framework=framework, example=example, time_limit=deadline)
     if result.timings.get("stratify", 0) + result.timings.get("check", 0) >= 1.0:
         sys.stderr.write("\n")
     from semialg.checks.critical import for_check
-    critical = for_check(result, args.timeout)
+    critical = for_check(result, args.timeout, deadline)
     if args.plot:
         from semialg.plot import write_plot
         write_plot(result, args.plot, critical, "check")

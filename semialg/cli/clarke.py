@@ -13,7 +13,8 @@ import time
 
 from semialg import report
 from semialg.checks.clarke import NotLipschitzError, UndecidedError, clarke_at
-from semialg.cli.common import add_expression_arguments, emit, load_program
+from semialg.cli.common import add_time_limit_argument
+from semialg.cli.common import add_domain_arguments, add_expression_arguments, domain_from_args, emit, load_program
 from semialg.frontends.text import parse_point
 from semialg.rules import fmt_exact
 
@@ -21,7 +22,10 @@ from semialg.rules import fmt_exact
 def setup_clarke(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     parser.add_argument("--at", metavar="x=0,y=1/2", required=True, help="the point, exact rationals, every variable")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit per solver query")
+    add_domain_arguments(parser, kinds=("box",))
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="time limit per solver query (default 60; 0: no limit)")
+    add_time_limit_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
     parser.epilog = ("exit codes: 0 computed, 1 the function is not locally Lipschitz (the jump is shown), "
                      "2 bad input, 3 undecided")
@@ -36,7 +40,7 @@ def run_clarke(args: argparse.Namespace) -> int:
     doc["point"] = report.fmt_vector(point)
     where = ", ".join(f"{v} = {fmt_exact(c)}" for v, c in zip(program.inputs, point))
     try:
-        r = clarke_at(program, point, timeout=args.timeout)
+        r = clarke_at(program, point, timeout=args.timeout, domain=domain_from_args(args), time_limit=args.time_limit)
     except NotLipschitzError as exc:
         j = exc.jump
         doc.update({"verdict": "not_lipschitz", "reason": str(exc), "vertices": None,

@@ -14,12 +14,20 @@ import sys
 
 from semialg import report
 from semialg.checks.critical import critical
-from semialg.cli.common import add_expression_arguments, add_rule_arguments, emit, progress_printer
+from semialg.cli.common import (
+    add_domain_arguments,
+    add_expression_arguments,
+    add_rule_arguments,
+    domain_from_args,
+    emit,
+    progress_printer,
+)
 
 
 def setup_critical(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     add_rule_arguments(parser)
+    add_domain_arguments(parser)
     parser.add_argument("--plot", metavar="FILE.png", default=None,
                         help="draw the function, the field and the Clarke sets (1-D), or the strata, the field and "
                              "the artificial critical points (2-D); needs matplotlib (the 'plot' extra)")
@@ -30,7 +38,8 @@ def setup_critical(parser: argparse.ArgumentParser) -> None:
 def run_critical(args: argparse.Namespace) -> int:
     """Find artificial critical points and spurious values of a derivative rule (exit 1 if artificial ones exist)."""
     result = critical(args.expr, args.vars, rule=args.rule, overrides=args.overrides, field=args.field,
-                      domain=args.domain, timeout=args.timeout, progress=progress_printer("critical"))
+                      domain=domain_from_args(args), timeout=args.timeout, progress=progress_printer("critical"),
+                      time_limit=args.time_limit)
     if sum(result.timings.values()) >= 1.0:
         sys.stderr.write("\n")
     if args.plot:

@@ -14,7 +14,7 @@ import argparse
 
 from semialg import report
 from semialg.checks.implicit.theorem import implicit
-from semialg.cli.common import emit
+from semialg.cli.common import add_time_limit_argument, emit
 from semialg.rules import PRESETS
 
 
@@ -33,7 +33,9 @@ def setup_implicit(parser: argparse.ArgumentParser) -> None:
                         help="test whether this m x n matrix (rows separated by ';') is in J_G = {-B^{-1}A}")
     parser.add_argument("--no-clarke", action="store_true",
                         help="skip Clarke's Jacobian and G itself (no stratification of F; faster)")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="time limit per solver query")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="time limit per solver query (default 60; 0: no limit)")
+    add_time_limit_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
 
 
@@ -41,7 +43,7 @@ def run_implicit(args: argparse.Namespace) -> int:
     """Implicit differentiation of F(x, y) = 0: invertibility, J_G, Clarke vs conservative."""
     result = implicit(args.expr, args.x, args.y, args.at, rule=args.rule, overrides=args.overrides,
                       member=args.member, clarke=not args.no_clarke, explicit=not args.no_clarke,
-                      timeout=args.timeout)
+                      timeout=args.timeout, time_limit=args.time_limit)
     emit(report.dump_json(result.to_json()) if args.json else result.to_text())
     return result.exit_code
 

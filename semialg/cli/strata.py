@@ -22,8 +22,11 @@ import sys
 import time
 
 from semialg import report
-from semialg.cli.common import add_expression_arguments, emit, load_program
+from semialg.cli.common import add_time_limit_argument
+from semialg.core.budget import Deadline, TimeLimitReached
+from semialg.cli.common import add_domain_arguments, add_expression_arguments, domain_from_args, emit, load_program
 from semialg.frontends.text import parse
+from semialg.report.check import domain_json, domain_statement
 from semialg.stratification import Options, stratify
 
 
@@ -31,8 +34,10 @@ def setup_strata(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     parser.add_argument("--domain", default=None, metavar="COND",
                         help="restrict to a region, e.g. \"x**2 + y**2 <= 4\" or \"-1 <= x <= 1 and -1 <= y <= 1\"")
+    add_domain_arguments(parser)
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="time limit per solver query (nonlinear kinks only; default 60)")
+                        help="time limit per solver query (nonlinear kinks only; default 60; 0: no limit)")
+    add_time_limit_argument(parser)
     parser.add_argument("--method", default="auto", choices=["auto", "tree", "smt"],
                         help="auto: exact face enumeration for one-layer linear kinks, else the branch tree "
                              "(tree: always the branch tree; smt: the branch tree asking z3 for every branch)")
@@ -45,7 +50,7 @@ def _progress(label: str = "strata"):
 
     def show(count: int, seconds: float) -> None:
         if time.perf_counter() - start >= 1.0:
-            sys.stderr.write(f"\r[{label}] {count} strata, {seconds:.1f} s ")
+            sys.stderr.write(f"\r[{label}] stratify: {count} strata, {seconds:.1f} s ")
             sys.stderr.flush()
     return show
 
@@ -54,17 +59,26 @@ def run_strata(args: argparse.Namespace) -> int:
     """List the strata of EXPR: conditions, dimension, exact sample, piece, neighbours above."""
     t0 = time.perf_counter()
     program = load_program(args)
-    domain = parse(f"where({args.domain}, 1, 0)", list(program.inputs)).outputs[0].args[0] if args.domain else None
+    local = domain_from_args(args)
+    domain = (parse(f"where({local}, 1, 0)", list(program.inputs)).outputs[0].args[0] if isinstance(local, str)
+              else local)
     t1 = time.perf_counter()
-    options = Options(timeout_ms=max(1, int(args.timeout * 1000)), domain=domain, method=args.method,
-                      progress=_progress())
-    strat = stratify(program, options)
+    deadline = Deadline.of(args.time_limit)
+    options = Options(timeout_ms=max(0, int(args.timeout * 1000)), domain=domain, method=args.method,
+                      progress=_progress(), deadline=deadline)
+    try:
+        strat = stratify(program, options)
+    except (TimeLimitReached, KeyboardInterrupt) as exc:
+        return _stopped(args, program, exc, deadline, time.perf_counter() - t1)
+    program = strat.program
     t2 = time.perf_counter()
     if t2 - t1 >= 1.0:
         sys.stderr.write("\n")
     code = report.OK if strat.complete else report.UNKNOWN
     if args.json:
         doc = report.header("strata", program.to_text(), program.inputs)
+        if strat.domain is not None:
+            doc["domain"] = domain_json(strat.domain, "")
         doc.update({"verdict": "computed" if strat.complete else "unknown",
                     "reason": "; ".join(strat.reasons) if strat.reasons else
                     f"{len(strat.strata)} strata ({strat.stats.get('method')})",
@@ -74,7 +88,24 @@ def run_strata(args: argparse.Namespace) -> int:
                     "timings": {"parse": round(t1 - t0, 6), "stratify": round(t2 - t1, 6)}})
         emit(report.dump_json(doc))
         return code
-    emit(strat.to_text())
+    text = strat.to_text()
+    if strat.domain is not None:
+        first, rest = (text.split("\n", 1) + [""])[:2]
+        text = f"{first}\n  {domain_statement(strat.domain, '')}\n{rest}"
+    emit(text)
     return code
 
 
+def _stopped(args: argparse.Namespace, program, exc: BaseException, deadline: Deadline, seconds: float) -> int:
+    """The time limit ran out or Ctrl-C was pressed: the reason (phase, strata so far), exit 3."""
+    reason = str(exc) if isinstance(exc, TimeLimitReached) else deadline.reason(interrupted=True)
+    if seconds >= 1.0:
+        sys.stderr.write("\n")
+    if args.json:
+        doc = report.header("strata", program.to_text(), program.inputs)
+        doc.update({"verdict": "unknown", "reason": reason, "complete": False, "strata": None,
+                    "timings": {"stratify": round(seconds, 6)}})
+        emit(report.dump_json(doc))
+    else:
+        emit(f"{program.to_text()}   variables: {', '.join(program.inputs)}\nverdict: UNKNOWN\n  {reason}")
+    return report.UNKNOWN

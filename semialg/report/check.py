@@ -30,11 +30,18 @@ def check_json(result, critical: dict | None = None) -> dict:
     out = header("check", result.function, list(result.program.inputs))
     out.update({"rule": result.rule.name, "verdict": result.verdict, "reason": result.reason})
     names = list(result.program.inputs)
+    original = _to_original(result)
+    if result.domain is not None:
+        out["domain"] = domain_json(result.domain, result.verdict)
+    if result.segment_integral is not None:
+        out["segment_integral"] = _balance_json(result.segment_integral)
     strata = []
     for rep in result.strata:
         s = rep.stratum
         entry = {"id": s.id, "dim": s.dim, "conditions": s.condition_text()}
         entry.update(sample_json(s))
+        if original is not None:
+            entry["original"] = exact_list(original(s.sample))
         entry["piece"] = [p.to_str(names) for p in s.piece]
         entry["field"] = field_at_sample(s, rep.field)
         entry["status"] = rep.status
@@ -58,6 +65,8 @@ def check_json(result, critical: dict | None = None) -> dict:
                           "field_value": exact_list(w.field_value), "source": w.source, "numeric": w.numeric}
         if any(not isinstance(v, type(w.point[0])) or not hasattr(v, "denominator") for v in w.point):
             out["witness"]["point_float"] = [float(v) for v in w.point]
+        if original is not None:
+            out["witness"]["original"] = exact_list(original(w.point))
     if result.jump is not None:
         j = result.jump
         out["witness"] = {"kind": "jump", "stratum": j.stratum, "neighbour": j.neighbour, "point": exact_list(j.point),
@@ -72,7 +81,12 @@ def check_text(result, critical: dict | None = None) -> str:
     """A check result as the text ``semialg check`` prints."""
     lines = [f"{headline(result.function)}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
              f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
+    if result.domain is not None:
+        lines.append(f"  {domain_statement(result.domain, result.verdict)}")
+    if result.segment_integral is not None:
+        lines.append(f"  {_balance_text(result.segment_integral)}")
     names = list(result.program.inputs)
+    original = _to_original(result)
     if result.strata:
         lines.append("")
         lines.append(f"{'id':>4} {'dim':>3}  {'conditions':<34} {'sample':<16} {'piece':<20} field at sample"
@@ -94,7 +108,9 @@ def check_text(result, critical: dict | None = None) -> str:
     w = result.witness
     if w is not None:
         lines += ["", "witness (exact):",
-                  f"  stratum {w.stratum}, point ({', '.join(exact_list(w.point))}), direction ({', '.join(exact_list(w.direction))})",
+                  f"  stratum {w.stratum}, point ({', '.join(exact_list(w.point))})"
+                  + (f" = x ({', '.join(exact_list(original(w.point)))})" if original is not None else "")
+                  + f", direction ({', '.join(exact_list(w.direction))})",
                   f"  d/dt f(gamma(t)) at t=0: {fmt_exact(w.derivative_along_curve)}",
                   f"  <v, gamma'(0)>         : {fmt_exact(w.field_along_curve)}   (v = ({', '.join(exact_list(w.field_value))}), {w.source})"]
         if w.numeric and w.numeric.get("confirmed") is not None and "h" in w.numeric:
@@ -121,3 +137,50 @@ def check_text(result, critical: dict | None = None) -> str:
     lines.append("")
     lines.append("time: " + ", ".join(f"{k} {v:.3f} s" for k, v in t.items()))
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- local domains
+def _to_original(result):
+    """The map from the checked program's coordinates to the original ones (a Restriction), or None."""
+    to_original = getattr(result.domain, "to_original", None)
+    return to_original
+
+
+def domain_statement(domain, verdict: str) -> str:
+    """One line: what the verdict proves on a Box, Segment or Plane."""
+    from semialg.frontends.restrict import describe_domain
+    return describe_domain(domain, (), _HOLDS.get(verdict))
+
+
+def domain_json(domain, verdict: str) -> dict:
+    """``{"kind": "segment", "a": [...], "b": [...], "statement": ...}`` (and the box/plane analogues)."""
+    from semialg.frontends.restrict import domain_to_json
+    return domain_to_json(domain, _HOLDS.get(verdict))
+
+
+_HOLDS = {"conservative": True, "not_conservative": False}
+
+
+def _balance_json(balance: dict) -> dict:
+    if "reason" in balance:
+        return {"reason": balance["reason"]}
+    out = {"f_b_minus_f_a": exact_list(balance["f_b_minus_f_a"]), "integral": exact_list(balance["integral"]),
+           "equal": balance["equal"],
+           "pieces": [{"from": fmt_exact(p["from"]), "to": fmt_exact(p["to"]), "stratum": p["stratum"],
+                       "integral": exact_list(p["integral"])} for p in balance["pieces"]]}
+    if "note" in balance:
+        out["note"] = balance["note"]
+    return out
+
+
+def _balance_text(balance: dict) -> str:
+    if "reason" in balance:
+        return f"segment integral: not computed ({balance['reason']})"
+    one = (lambda v: fmt_exact(v[0])) if len(balance["integral"]) == 1 else (lambda v: "(" + ", ".join(exact_list(v)) + ")")
+    n = len(balance["pieces"])
+    head = (f"segment integral: f(b) - f(a) = {one(balance['f_b_minus_f_a'])}; the rule integrates to "
+            f"{one(balance['integral'])} over the {n} piece{'s' if n != 1 else ''}")
+    if balance["equal"]:
+        return head + ": equal (exact)"
+    diff = [a - b for a, b in zip(balance["integral"], balance["f_b_minus_f_a"])]
+    return head + f": they differ by {one(diff)}"

@@ -88,17 +88,27 @@ def critical_json(result) -> dict:
     """A critical result as the JSON object of docs/cli.md."""
     out = header("critical", result.function, list(result.program.inputs))
     out.update({"rule": result.rule.name, "verdict": result.verdict, "reason": result.reason})
+    original = getattr(result.domain, "to_original", None)
+    if result.domain is not None:
+        from semialg.frontends.restrict import domain_to_json
+        out["domain"] = domain_to_json(result.domain)
     strata = []
     names = list(result.program.inputs)
     for sc in result.clarke:
         s = sc.stratum
         entry = {"id": s.id, "dim": s.dim, "conditions": s.condition_text()}
         entry.update(sample_of_point(s.sample))
+        if original is not None:
+            entry["original"] = [fmt_exact(v) for v in original(s.sample)]
         entry["piece"] = [p.to_str(names) for p in s.piece]
         entry["clarke"] = clarke_json(sc)
         strata.append(entry)
     out["strata"] = strata
     out.update(sets_json(result))
+    if original is not None:
+        for attr, key, _ in KINDS:
+            for ps, entry in zip(getattr(result, attr), out[key]):
+                entry["original"] = [fmt_exact(v) for v in original(ps.sample)]
     out["unknown"] = list(result.unknowns)
     out["witness"] = None
     if result.jump is not None:
@@ -114,6 +124,9 @@ def critical_text(result) -> str:
     """A critical result as the text ``semialg critical`` prints."""
     lines = [f"{headline(result.function)}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
              f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
+    if result.domain is not None:
+        from semialg.frontends.restrict import describe_domain
+        lines.append(f"  {describe_domain(result.domain)}")
     if result.verdict != "not_lipschitz":
         lines.append("")
         lines += sets_text(result, outputs=result.program.n_outputs)

@@ -79,7 +79,7 @@ class Search:
             hom, point = None, None
             objects = [p for conds in tree.conds for p, _ in conds]
             polys = list(dict.fromkeys(objects))   # equal polynomials may be distinct objects
-            signs = smt.exact_signs(sample, polys, self.options.timeout_ms)
+            signs = smt.exact_signs(sample, polys, self.options.query_ms())
             if signs is not None:
                 by_value = dict(zip(polys, signs))
                 cache = {id(p): by_value[p] for p in objects}
@@ -143,7 +143,7 @@ class Search:
     def _closure_holds(self, s, sample: tuple, c) -> bool:
         """``sample`` satisfies C's relaxed conditions and C is nonlinear: decide the closure exactly."""
         rational = all(isinstance(v, Fraction) for v in sample)
-        answer = nonlinear.in_closure(sample, rational, c.conditions, c.sample, self.n, self.options.timeout_ms)
+        answer = nonlinear.in_closure(sample, rational, c.conditions, c.sample, self.n, self.options.query_ms())
         if answer is None:
             self.reasons.append(f"adjacency of stratum {s.id} to {c.id} undecided")
             return True
@@ -172,7 +172,10 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
     With ``frontier``, every pair a sample cannot decide is certified on all of the stratum."""
     search = Search(strata, leaves, tree, n, options, keys)
     above = []
+    deadline = options.deadline
     for s in strata:
+        if deadline is not None and not s.id & 63:
+            deadline.check("adjacency", s.id, len(strata), unit="strata")
         if s.dim == n and not search.unknown_dim:
             above.append([])
         else:
@@ -180,12 +183,14 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
     if frontier is not None:
         for s, pool in zip(strata, certified_pairs(leaves)):
             if pool and s.dim is not None and 0 < s.dim < n:
+                if deadline is not None:
+                    deadline.check("adjacency", s.id, len(strata), unit="strata")
                 above[s.id] = _certified(s, above[s.id], [strata[j] for j in pool], frontier, search.reasons)
     strata = list(strata)
     for s in list(strata):
         if s.dim != 0 or s.linear:
             continue
-        points = smt.enumerate_points(s.conditions, n, 64, options.timeout_ms)
+        points = smt.enumerate_points(s.conditions, n, 64, options.query_ms())
         if points is None:
             search.reasons.append(f"the points of the 0-dimensional stratum {s.id} could not be enumerated")
             continue
@@ -194,7 +199,7 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
         aboves = [search.above(s, p, None) for p in points]
         if all(a == above[s.id] for a in aboves):
             continue
-        extras = separate(points, n, options.timeout_ms)
+        extras = separate(points, n, options.query_ms())
         if extras is None:
             search.reasons.append(f"the points of stratum {s.id} have different neighbours and could not be separated")
             continue

@@ -329,7 +329,8 @@ class TooManyFaces(Exception):
     """More faces than the caller allowed (``max_faces``)."""
 
 
-def enumerate_faces(planes: Sequence[Plane], n: int, max_faces: int | None = None, progress=None) -> Faces:
+def enumerate_faces(planes: Sequence[Plane], n: int, max_faces: int | None = None, progress=None,
+                    deadline=None) -> Faces:
     """All faces of the arrangement of ``planes`` (integer tuples ``(a_1..a_n, c)``,
     pairwise distinct hyperplanes, no constant ones) in R^n. Raises
     :class:`TooManyFaces` past ``max_faces``; ``progress(faces, seconds)`` is called
@@ -353,6 +354,8 @@ def enumerate_faces(planes: Sequence[Plane], n: int, max_faces: int | None = Non
             if g % 256 == 0:
                 if max_faces is not None and len(e.faces) > max_faces:
                     raise TooManyFaces(f"more than {max_faces} faces")
+                if deadline is not None:   # a Deadline (semialg.core.budget): TimeLimitReached when out
+                    deadline.check("stratify", len(e.faces), unit="faces")
                 if progress is not None and time.perf_counter() - last > 1.0:
                     last = time.perf_counter()
                     progress(len(e.faces), last - t0)

@@ -31,6 +31,7 @@ from typing import Callable, Sequence
 
 from semialg import smt
 from semialg.core import primitives
+from semialg.core.budget import Deadline
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.poly import Poly
 from semialg.stratification.cells import (
@@ -56,7 +57,11 @@ class Options:
     branch tree deciding every unwitnessed branch with z3). ``prune_domain=False`` keeps the
     cells outside the domain (``Stratification.in_domain`` marks the others): a domain then
     restricts where the questions are asked, not the function (theory §4, restricted
-    domains), so Clarke sets and closures at its boundary see the cells outside."""
+    domains), so Clarke sets and closures at its boundary see the cells outside.
+    ``timeout_ms``: the limit per solver query (0 or None: none). ``time_limit``: seconds for
+    the whole stratification (None: none), or ``deadline``: a shared
+    :class:`~semialg.core.budget.Deadline` (a check's whole command); when it runs out,
+    :func:`~semialg.stratification.stratify` raises :class:`~semialg.core.budget.TimeLimitReached`."""
 
     timeout_ms: int = 10_000
     domain: Node | None = None
@@ -65,6 +70,12 @@ class Options:
     max_strata: int = 1_000_000
     method: str = "auto"
     prune_domain: bool = True
+    time_limit: float | None = None
+    deadline: Deadline | None = None
+
+    def query_ms(self) -> int | None:
+        """The limit for the next solver query: ``min(timeout_ms, time remaining)``."""
+        return self.timeout_ms if self.deadline is None else self.deadline.query_ms(self.timeout_ms)
 
 
 @dataclass
@@ -251,7 +262,7 @@ class Walker:
         if all(isinstance(v, Fraction) for v in sample):
             witnessed = all(exact_sign(p.eval(sample)) == s for p, s in new)
         else:
-            signs = smt.exact_signs(sample, [p for p, _ in new], self.options.timeout_ms)
+            signs = smt.exact_signs(sample, [p for p, _ in new], self.options.query_ms())
             witnessed = signs is not None and all(v == s for v, (_, s) in zip(signs, new))
         if witnessed:
             return True, sample
@@ -259,7 +270,9 @@ class Walker:
         for point in reversed(self.pool):   # a witness found earlier for another cell
             if all(exact_sign(p.eval(point)) == s for p, s in conds):
                 return True, point
-        result = smt.check(conds, self.n, self.options.timeout_ms, self.stats)
+        if self.options.deadline is not None:
+            self.options.deadline.check("stratify", len(self.leaves), unit="strata")
+        result = smt.check(conds, self.n, self.options.query_ms(), self.stats)
         if result.status == smt.SAT:
             point = rationalize(result.point, conds)
             if all(isinstance(v, Fraction) for v in point):
@@ -355,7 +368,12 @@ class Walker:
         if frame is not None:
             stack.append(frame)
         progress = self.options.progress
+        deadline = self.options.deadline
+        steps = 0
         while stack:
+            steps += 1
+            if deadline is not None and not steps & 63:
+                deadline.check("stratify", len(self.leaves), unit="strata")
             frame = stack[-1]
             self._restore(frame)
             if not frame.pending:

@@ -178,7 +178,7 @@ class FaceLocator:
 
 def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Sequence[Node],
                domain: Node | None, max_faces: int | None = None, progress=None,
-               prune_domain: bool = True) -> GlobalResult:
+               prune_domain: bool = True, deadline=None) -> GlobalResult:
     """Enumerate the faces and turn each into a leaf (labels, conditions, piece).
 
     A node's value is memoized by the branches of the nodes it depends on, so a
@@ -186,7 +186,7 @@ def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Se
     """
     t0 = time.perf_counter()
     try:
-        faces = enumerate_faces(plan.planes, n, max_faces, progress)
+        faces = enumerate_faces(plan.planes, n, max_faces, progress, deadline)
     except TooManyFaces:
         raise StratifyError(f"more than {max_faces} strata; restrict the domain") from None
     seconds_faces = time.perf_counter() - t0
@@ -221,6 +221,8 @@ def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Se
     branch_conds = [[tuple((k, condtab[k][s]) for k, s in c) if c is not None else () for c in p.conds] for p in nodes]
     rows = []
     for f_id, face in enumerate(faces.faces):
+        if deadline is not None and not f_id & 255:
+            deadline.check("stratify", f_id, len(faces.faces), unit="faces")
         sigma = face.sigma
         ch = [tab[sigma[k]] if k is not None else tab[tuple(sigma[j] - 1 for j in planes)]
               for k, tab, planes in lookups]

@@ -56,12 +56,17 @@ class Frontier:
     ``S`` (split ``S`` by its sign, then ask again); ``reason`` says why an answer is None.
     """
 
-    def __init__(self, n: int, timeout_ms: int, stats: smt.Stats | None = None):
-        self.n, self.timeout_ms, self.stats = n, timeout_ms, stats
+    def __init__(self, n: int, timeout_ms: int, stats: smt.Stats | None = None, deadline=None):
+        self.n, self._timeout_ms, self.stats, self.deadline = n, timeout_ms, stats, deadline
         self._meets: dict = {}
         self._class: dict = {}
         self._independent: dict = {}
         self._decided: dict = {}
+
+    @property
+    def timeout_ms(self) -> int | None:
+        """The limit for the next query: the per-query limit, or less when the deadline is near."""
+        return self._timeout_ms if self.deadline is None else self.deadline.query_ms(self._timeout_ms)
 
     def decide(self, s_conds: tuple, sample: tuple, c_conds: tuple) -> tuple[bool | None, Poly | None, str]:
         key = (s_conds, c_conds)
@@ -194,6 +199,8 @@ def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stat
     while changed:
         changed = False
         for idx, s in enumerate(leaves):
+            if frontier.deadline is not None:
+                frontier.deadline.check("frontier certification", idx, len(leaves), unit="cells")
             if s.dim is None or s.dim == 0 or s.dim == n:
                 continue
             split = None
@@ -213,7 +220,7 @@ def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stat
                 extra = tuple(cd for cd in conds if cd not in s.conds)
                 child = tree.add(s.tree_node, extra)
                 pieces.append(Leaf(tuple(conds), sample, s.labels, s.piece, child, None))
-            pieces = nonlinear.refine(pieces, tree, n, frontier.timeout_ms, stats, reasons)
+            pieces = nonlinear.refine(pieces, tree, n, frontier.timeout_ms, stats, reasons, frontier.deadline)
             budget -= len(pieces)
             leaves[idx:idx + 1] = pieces
             pairs = certified_pairs(leaves)

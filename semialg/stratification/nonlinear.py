@@ -139,8 +139,10 @@ def in_ideal(p: Poly, gens: Sequence[Poly], n: int) -> bool:
     return basis.contains(p.to_sympy(xs))
 
 
-def refine(leaves: list, tree, n: int, timeout_ms: int, stats: smt.Stats, reasons: list) -> list:
-    """Attach dimensions to leaves that lack one; split singular cells (two rounds at most)."""
+def refine(leaves: list, tree, n: int, timeout_ms: int, stats: smt.Stats, reasons: list, deadline=None) -> list:
+    """Attach dimensions to leaves that lack one; split singular cells (two rounds at most).
+    ``deadline`` (a :class:`~semialg.core.budget.Deadline`): checked on every cell, and each
+    query gets at most the time remaining."""
     from semialg.stratification.branch_tree import Leaf
     out = []
     queue = [(leaf, 0) for leaf in leaves]
@@ -149,6 +151,9 @@ def refine(leaves: list, tree, n: int, timeout_ms: int, stats: smt.Stats, reason
         if leaf.dim is not None:
             out.append(leaf)
             continue
+        if deadline is not None:
+            deadline.check("refine", len(out), len(out) + len(queue) + 1, unit="cells")
+            timeout_ms = deadline.query_ms(timeout_ms)   # the remaining time only shrinks
         dim, reason, splits = dimension(leaf.conds, n, timeout_ms, stats)
         if dim is None and splits and depth < 2:
             for sconds, ssample in split_cell(leaf.conds, leaf.sample, splits, n, timeout_ms, stats, reasons):

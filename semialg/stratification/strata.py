@@ -39,6 +39,7 @@ from typing import Sequence
 
 import networkx as nx
 
+from semialg.core.budget import Deadline
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
@@ -139,6 +140,7 @@ class Stratification:
     in_domain: tuple[bool, ...] | None = None        # with an unpruned domain: which strata lie in it
     _walks: dict = field(repr=False, compare=False, default_factory=dict)    # roots -> (order, deps)
     _values: dict = field(repr=False, compare=False, default_factory=dict)   # (node, labels below) -> value
+    domain: object = field(repr=False, compare=False, default=None)   # a Box, or the Restriction (Segment/Plane)
 
     @property
     def n(self) -> int:
@@ -188,7 +190,13 @@ class Stratification:
     def to_json(self) -> list[dict]:
         """The strata as the JSON objects of ``semialg strata --json`` (exact strings)."""
         from semialg.stratification.render import strata_json
-        return strata_json(self)
+        out = strata_json(self)
+        to_original = getattr(self.domain, "to_original", None)
+        if to_original is not None:   # a segment or plane: samples also in the original coordinates
+            from semialg.rules import fmt_exact
+            for entry, s in zip(out, self.strata):
+                entry["original"] = [fmt_exact(v) for v in to_original(s.sample)]
+        return out
 
     def to_text(self) -> str:
         """The table ``semialg strata`` prints.
@@ -261,10 +269,38 @@ def _stratum(id_, dim, conditions, sample, labels, piece, names) -> Stratum:
 
 # --------------------------------------------------------------------------- entry point
 def stratify(program, options: Options | None = None, *, variables=None, **kwargs) -> Stratification:
+    """Stratify ``program``: see :func:`_stratify_program` for the arguments.
+
+    ``domain`` (keyword, or ``Options.domain``) may be a predicate node, a condition text, a
+    :class:`~semialg.frontends.domains.Box` (its condition), or a ``Segment`` / ``Plane``: the
+    program restricted to it is stratified (variables ``t`` or ``s, t``), and
+    ``Stratification.domain`` holds the Restriction (``to_original`` maps samples back).
+
+    >>> from semialg.frontends.text import parse
+    >>> from semialg.frontends.domains import Segment
+    >>> s = stratify(parse("relu(x - y)"), domain=Segment([0, 1], [2, 0]))
+    >>> [t.sample for t in s.asked() if t.dim == 0], s.domain.to_original([Fraction(1, 3)])
+    ([(Fraction(0, 1),), (Fraction(1, 3),), (Fraction(1, 1),)], (Fraction(2, 3), Fraction(2, 3)))
+    """
+    domain = kwargs.get("domain") if options is None else options.domain
+    if domain is None or isinstance(domain, Node):
+        return _stratify_program(program, options, variables=variables, **kwargs)
+    from semialg.frontends.restrict import localize
+    from semialg.frontends.text import parse
+    program, condition, local = localize(as_program(program, variables), domain)
+    node = parse(f"where({condition}, 1, 0)", list(program.inputs)).outputs[0].args[0] if condition else None
+    options = Options(**dict(kwargs, domain=node)) if options is None else replace(options, domain=node)
+    strat = _stratify_program(program, options)
+    return strat if local is None else replace(strat, domain=local)
+
+
+def _stratify_program(program, options: Options | None = None, *, variables=None, **kwargs) -> Stratification:
     """Stratify ``program`` (text, a Program, a builder expression, sympy, or a list of them):
     every cell of its branch tree, as strata with adjacency.
 
-    Other keyword arguments build an :class:`Options`.
+    Other keyword arguments build an :class:`Options` (``time_limit=`` seconds for the whole
+    stratification: past it :class:`~semialg.core.budget.TimeLimitReached` is raised, its message
+    the phase and the strata found so far; there is no partial stratification to return).
 
     >>> from semialg.frontends.text import parse
     >>> s = stratify(parse("abs(x) + abs(y)"))
@@ -278,6 +314,8 @@ def stratify(program, options: Options | None = None, *, variables=None, **kwarg
     """
     program = as_program(program, variables)
     options = options or Options(**kwargs)
+    if options.deadline is None and options.time_limit is not None:
+        options = replace(options, deadline=Deadline.of(options.time_limit))
     if options.method not in ("auto", "tree", "smt"):
         raise InputError(f"unknown stratification method '{options.method}'; use auto, tree or smt")
     t0 = time.perf_counter()
@@ -287,7 +325,7 @@ def stratify(program, options: Options | None = None, *, variables=None, **kwarg
     plan = plan_global(roots, n, program.inputs) if options.method == "auto" else None
     if plan is not None:
         res = run_global(plan, n, program.inputs, program.outputs, options.domain, options.max_strata,
-                         options.progress, options.prune_domain)
+                         options.progress, options.prune_domain, options.deadline)
         faces = res.faces.faces
         strata = tuple(_stratum(k, faces[f].dim, res.conds[k], faces[f].point(), res.labels[k], res.pieces[k], names)
                        for k, f in enumerate(res.face_ids))
@@ -305,8 +343,9 @@ def stratify(program, options: Options | None = None, *, variables=None, **kwarg
                                            True, (), stats, res.locator), options)
     walker = Walker(program, options)
     walker.run()
-    leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons)
-    frontier = Frontier(n, options.timeout_ms, walker.stats)
+    leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons,
+                              options.deadline)
+    frontier = Frontier(n, options.timeout_ms, walker.stats, options.deadline)
     leaves = split_leaves(leaves, walker.tree, n, frontier, walker.stats, walker.reasons)
     strata = tuple(Stratum(i, leaf.dim, leaf.conds, leaf.sample, leaf.labels, leaf.piece, names, leaf.reason)
                    for i, leaf in enumerate(leaves))

@@ -52,6 +52,7 @@ from semialg.checks.implicit.jacsets import (
     image_membership,
     images,
 )
+from semialg.core.budget import Deadline
 from semialg.core.dag import Program
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_program
@@ -215,7 +216,8 @@ def _residual_message(program: Program, point, residual) -> str:
 
 # --------------------------------------------------------------------------- the check
 def implicit(F, x, y, at, rule: str | Rule = "clarke", overrides: Sequence[str] = (), member=None,
-             clarke: bool = True, explicit: bool = True, timeout: float = 60.0) -> ImplicitResult:
+             clarke: bool = True, explicit: bool = True, timeout: float = 60.0,
+             time_limit: float | None = None) -> ImplicitResult:
     """Nonsmooth implicit differentiation of ``F(x, y) = 0`` at ``at`` (exact).
 
     ``F``: text (comma-separated outputs, one per unknown) or a :class:`Program`;
@@ -225,9 +227,12 @@ def implicit(F, x, y, at, rule: str | Rule = "clarke", overrides: Sequence[str] 
     framework preset, with ``overrides`` such as ``"relu'(0)=1"``; ``member``: an
     ``m x n`` matrix (rows, or ``"1,0;0,1/2"``) to test for membership in ``J_G``;
     ``clarke`` / ``explicit``: also compute ``Jac^c F`` / ``G`` itself (both need a
-    stratification of ``F``); ``timeout``: seconds per solver query.
+    stratification of ``F``); ``timeout``: seconds per solver query; ``time_limit``: seconds for the
+    whole computation (None: none): past it :class:`~semialg.core.budget.TimeLimitReached` is raised
+    (``semialg implicit`` answers unknown, exit 3).
     """
     t0 = time.perf_counter()
+    deadline = Deadline.of(time_limit)
     xs, ys = _names(x, "--x"), _names(y, "--y")
     program = _program(F, xs, ys)
     n, m = len(xs), len(ys)
@@ -246,7 +251,7 @@ def implicit(F, x, y, at, rule: str | Rule = "clarke", overrides: Sequence[str] 
     if needs_closure or clarke or explicit:
         t1 = time.perf_counter()
         try:
-            strat = stratify(program, Options(timeout_ms=timeout_ms))
+            strat = stratify(program, Options(timeout_ms=timeout_ms, deadline=deadline))
         except StratifyError as exc:
             raise InputError(f"F must be locally Lipschitz (path differentiable): {exc}") from None
         timings["stratify"] = time.perf_counter() - t1
@@ -256,12 +261,14 @@ def implicit(F, x, y, at, rule: str | Rule = "clarke", overrides: Sequence[str] 
     if needs_closure:
         rows = _with_closure(strat, program, point, rule_obj, rows, notes)
     jac = MatrixSet.from_rows(rows)
-    sing = find_singular(jac.columns(n, n + m), timeout_ms)
+    deadline.check("invertibility")
+    sing = find_singular(jac.columns(n, n + m), deadline.query_ms(timeout_ms))
     timings["invertibility"] = time.perf_counter() - t2
     clarke_set, clarke_sing = None, None
     if clarke:
         t3 = time.perf_counter()
-        clarke_set, clarke_sing = _clarke(program, point, strat, n, m, timeout_ms, notes)
+        deadline.check("clarke")
+        clarke_set, clarke_sing = _clarke(program, point, strat, n, m, deadline.query_ms(timeout_ms), notes)
         timings["clarke"] = time.perf_counter() - t3
     comparison = _compare(sing, clarke_sing)
     imgs, membership = (), None
