@@ -152,26 +152,26 @@ faster), so a limit of ``t`` seconds lets a hard query run about ``t`` CPU secon
 
 def linear_solver():
     """A fresh solver for linear real arithmetic (its time limit: :class:`_Watchdog`)."""
-    solver = z3.SolverFor("QF_LRA")
-    solver.semialg_linear = True
-    return solver
+    return z3.SolverFor("QF_LRA")
 
 
 def nonlinear_solver():
     """A fresh nlsat solver for nonlinear real arithmetic (its limit: a resource budget)."""
-    return z3.Tactic("qfnra-nlsat").solver()
+    solver = z3.Tactic("qfnra-nlsat").solver()
+    solver.semialg_budget = True
+    return solver
 
 
 class _Watchdog:
-    """One thread that interrupts the linear z3 query running past its deadline.
+    """One thread that interrupts the z3 query (linear, or quantified) running past its deadline.
 
     Why not z3's own ``timeout`` parameter: z3 5.0-5.4 crash the process (SIGSEGV, in
     ``check`` or in the solver's destructor) when a nonlinear (nlsat) query is cancelled
     from another thread, by z3's timer or by ``interrupt()``: once in a few hundred
     short-limit queries on a loaded machine. So nonlinear queries get a deterministic
     resource budget instead (``rlimit``: checked by the solver's own thread, no race, and
-    the same answer on a busy machine as on a quiet one); linear queries, whose resource
-    count barely moves with time, are interrupted by this thread. An interrupt that arrives
+    the same answer on a busy machine as on a quiet one); linear and quantified queries,
+    whose resource count barely moves with time, are interrupted by this thread. An interrupt that arrives
     after the query returned finds nothing to cancel (z3 interrupts only a running check),
     and the watchdog interrupts only while the deadline of the running query is set and past
     (under the lock that the query takes to clear it), so no deadline leaks into the next.
@@ -220,13 +220,15 @@ _WATCHDOGS = threading.local()
 def timed_check(solver, timeout_ms: int | None, *assumptions):
     """``solver.check(*assumptions)`` within a limit of ``timeout_ms`` (None or 0: no limit).
 
-    Linear solvers are interrupted at the deadline; the others get the resource budget of
-    that many milliseconds (:data:`RLIMIT_PER_SECOND`). Either way a query that runs out
-    answers ``unknown`` with the reason "timeout" (see :func:`unknown_reason`).
+    nlsat solvers (:func:`nonlinear_solver`) get the resource budget of that many
+    milliseconds (:data:`RLIMIT_PER_SECOND`); the others (linear, and the quantified
+    closure queries, whose resource count barely moves with time: a budget would not stop
+    them) are interrupted at the deadline. Either way a query that runs out answers
+    ``unknown`` with the reason "timeout" (see :func:`unknown_reason`).
     """
     if not timeout_ms:
         return solver.check(*assumptions)
-    if not getattr(solver, "semialg_linear", False):
+    if getattr(solver, "semialg_budget", False):
         solver.set("rlimit", max(1, int(timeout_ms * RLIMIT_PER_SECOND // 1000)))
         return solver.check(*assumptions)
     dog = getattr(_WATCHDOGS, "dog", None)
