@@ -31,10 +31,12 @@ from typing import Sequence
 
 from semialg.checks.clarke import Matrix, NotLipschitzError, UndecidedError, clarke_at, in_hull
 from semialg.checks.conservative import CONSERVATIVE, NOT_LIPSCHITZ_V, CheckResult, _field_program, check
+from semialg.checks.local import reduction_for
 from semialg.core.dag import Program
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_point, as_program
 from semialg.frontends.domains import Box
+from semialg.frontends.reduce import Reduction, reduce_near
 from semialg.rules import Rule, derivative_at, fmt_exact, resolve_rule
 from semialg.stratification import StratifyError
 
@@ -171,7 +173,7 @@ class LocalReport:
 
 def assert_valid(f, at, rule: str | Rule | None = "pytorch", radius=None, variables=None,
                  overrides: Sequence[str] = (), field=None, timeout: float = 60.0,
-                 raise_on_failure: bool = True) -> LocalReport:
+                 raise_on_failure: bool = True, data=None) -> LocalReport:
     """Check a derivative rule at one point, exactly; raise :class:`AssertionError` if it fails.
 
     ``f``: text, a :class:`~semialg.core.dag.Program`, a builder expression (anything
@@ -199,7 +201,7 @@ def assert_valid(f, at, rule: str | Rule | None = "pytorch", radius=None, variab
     ...
     semialg.core.errors.InputError: the box's radius must be positive, got 0
     """
-    program = as_program(f, variables)
+    program = as_program(f, variables, data)   # data=: the mean over fixed data points, in the parameters
     point = as_point(at, program.inputs)
     if not isinstance(timeout, (int, float, Fraction)) or isinstance(timeout, bool) or timeout <= 0:
         raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
@@ -208,14 +210,26 @@ def assert_valid(f, at, rule: str | Rule | None = "pytorch", radius=None, variab
     if field_program is not None and rule == "pytorch":
         rule = None   # the default preset gives way to a hand-written field
     rule_obj = resolve_rule(rule, overrides, field_program, program)
-    value = _jacobian_vertices(derivative_at(program, point, rule_obj), program.n_inputs)
+    reduction = reduction_for(program, point) if rule_obj.field is None else None
+    if reduction is not None and reduction.dim == 0:
+        per_output = [[g0] for g0 in reduction.linear]
+    elif reduction is not None:   # many inputs: the rule's value is g0 + D_H(0) B (semialg.frontends.reduce)
+        per_output = [[reduction.gradient_of([list(v) if k == j else [Fraction(0)] * reduction.dim
+                                              for j in range(len(reduction.linear))])[k] for v in vertices]
+                      for k, vertices in enumerate(derivative_at(reduction.program, [Fraction(0)] * reduction.dim,
+                                                                 rule_obj))]
+    else:
+        per_output = derivative_at(program, point, rule_obj)
+    value = _jacobian_vertices(per_output, program.n_inputs)
     problems: list[str] = []
     if value is None:
         problems.append(f"the rule's value has more than {MAX_JACOBIANS} Jacobian vertices")
         value = ()
     clarke = None
     try:
-        clarke = clarke_at(program, point, timeout=timeout).vertices
+        reduction = reduction or reduction_for(program, point)
+        clarke = (clarke_near(program, point, timeout, reduction) if reduction is not None
+                  else clarke_at(program, point, timeout=timeout).vertices)
     except NotLipschitzError as exc:
         problems.append(str(exc))
     except (UndecidedError, StratifyError) as exc:
@@ -233,12 +247,24 @@ def assert_valid(f, at, rule: str | Rule | None = "pytorch", radius=None, variab
             problems.append(str(exc))
     box_check = None
     if box is not None:
-        box_check = check(program, rule=rule_obj, domain=box.condition_text(program.inputs), timeout=timeout)
+        box_check = check(program, rule=rule_obj, domain=box, timeout=timeout)
     report = LocalReport(program, point, rule_obj, value, clarke, in_clarke, outside, artificial,
                          None if box is None else box.radius, box_check, tuple(problems))
     if raise_on_failure and not report.ok:
         raise AssertionError(report.message())
     return report
+
+
+# --------------------------------------------------------------------------- reduced coordinates
+def clarke_near(program: Program, point: Sequence, timeout: float = 60.0,
+                reduction: Reduction | None = None) -> tuple[Matrix, ...]:
+    """The vertices of the exact Clarke Jacobian of a piecewise-linear ``program`` at ``point``,
+    computed in reduced coordinates (raises ``NotPiecewiseLinear`` for other programs)."""
+    red = reduction or reduce_near(program, point)
+    if red.dim == 0:
+        return (red.gradient_of([()] * len(red.linear)),)
+    result = clarke_at(red.program, (Fraction(0),) * red.dim, timeout=timeout)
+    return tuple(dict.fromkeys(red.gradient_of(list(v)) for v in result.vertices))
 
 
 # --------------------------------------------------------------------------- helpers

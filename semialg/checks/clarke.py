@@ -351,7 +351,7 @@ def require_lipschitz(program: Program, strat: Stratification | None, timeout_ms
 
 def clarke_at(program, point, *, stratification: Stratification | None = None, timeout: float = 60.0,
               variables=None, domain: str | None = None, check_lipschitz: bool = True,
-              time_limit: float | None = None) -> ClarkeResult:
+              time_limit: float | None = None, data=None) -> ClarkeResult:
     """The exact Clarke Jacobian of ``program`` at a rational ``point`` (coordinates in the
     order of ``program.inputs``; Fractions, ints, strings such as ``"1/2"``).
 
@@ -363,7 +363,8 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     function jumps, :class:`UndecidedError` if a solver query was undecided,
     :class:`~semialg.core.errors.InputError` for a malformed point. ``time_limit``: seconds for
     the whole computation (None: none); when it runs out, :class:`UndecidedError` says in which
-    phase and how far it got.
+    phase and how far it got. ``data`` (with ``variables`` the parameters): the Clarke Jacobian
+    of the mean over the data points, in the parameters (see :func:`~semialg.frontends.data.bind_data`).
 
     >>> r = clarke_at("max(x, y, -x - y)", [0, 0])
     >>> len(r.vertices), r.contains_zero, r.stratum.dim, len(r.cells)
@@ -371,7 +372,7 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     >>> [[[str(v) for v in row] for row in vx] for vx in clarke_at("max(x, y), min(x, y)", [1, 1]).vertices]
     [[['0', '1'], ['1', '0']], [['1', '0'], ['0', '1']]]
     """
-    program = as_program(program, variables)
+    program = as_program(program, variables, data)
     from semialg.frontends.domains import Plane, Segment
     if isinstance(domain, (Segment, Plane)):
         kind = type(domain).__name__.lower()

@@ -34,9 +34,11 @@ from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_program
+from semialg.frontends.domains import Box
 from semialg.frontends.text import parse
 from semialg.rules import Rule, field_polys, fmt_exact, resolve_rule
 from semialg.stratification import Options, Stratification, StratifyError, Stratum, exact_sign, point_sympy, stratify
+from semialg.stratification.in_box import in_box
 
 CONSERVATIVE, NOT_CONSERVATIVE, NOT_LIPSCHITZ_V, UNKNOWN_V = "conservative", "not_conservative", "not_lipschitz", "unknown"
 EXIT = {CONSERVATIVE: 0, NOT_CONSERVATIVE: 1, NOT_LIPSCHITZ_V: 1, UNKNOWN_V: 3}
@@ -130,7 +132,7 @@ def _field_program(field_text, program: Program) -> Program | None:
 def check(function, variables=None, rule: str | Rule | None = None, overrides: Sequence[str] = (), field=None,
           domain=None, timeout: float = 60.0,
           progress: Callable[..., None] | None = None, method: str = "algebra",
-          framework: str | None = None, example=None, time_limit: float | None = None) -> CheckResult:
+          framework: str | None = None, example=None, time_limit: float | None = None, data=None) -> CheckResult:
     """Decide whether ``rule`` (or a hand-written ``field``) is conservative for ``function``.
 
     ``function``: text or :class:`Program`; ``rule``: ``pytorch``, ``jax``,
@@ -141,9 +143,10 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     field) is then composed with its affine map and the restricted program checked (the chain rule
     along the segment or plane; ``result.domain`` holds the
     :class:`~semialg.frontends.restrict.Restriction`, witnesses also in original coordinates, and a
-    segment adds the exact balance ``result.segment_integral``); ``timeout``: seconds per
-    solver query; ``method="smt"`` sends every projection query to z3 (for
-    benchmarking against exact linear algebra). Never raises on a mathematical
+    segment adds the exact balance ``result.segment_integral``; a piecewise-linear program on a
+    segment is decided by the exact line walk, :mod:`semialg.checks.segment`, unless
+    ``method="generic"``); ``timeout``: seconds per solver query; ``method="smt"`` sends every
+    projection query to z3 (for benchmarking against exact linear algebra). Never raises on a mathematical
     outcome: the verdict says it.
 
     ``framework="jax"`` or ``"torch"`` with ``example`` (the example arguments, or the values
@@ -156,18 +159,33 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     during stratify / check, the verdict is unknown with the reason ("time limit of 5 s reached
     during check (1,200/8,193 strata so far)"). ``progress(stage, done, seconds, total)`` is
     called about once a second (``total`` None when not known).
+
+    ``data``: fixed data points (a dict name -> value, or a list of them) with ``variables``
+    naming the parameters: the function checked is the mean over the points, a program over the
+    parameters (:func:`~semialg.frontends.data.bind_data`); ``result.program`` is that mean.
     """
     t0 = time.perf_counter()
     progress = with_total(progress)
     deadline = Deadline.of(time_limit)
+    if framework is not None and data is not None:
+        raise InputError("data= binds data names of a program; with framework= trace the loss at the data instead")
     if framework is not None:
         program, rule_obj = _native(function, framework, example, variables, rule, overrides, field)
     else:
         if example is not None:
             raise InputError("example= is for framework functions; give framework='jax' or 'torch' with it")
-        program = as_program(function, variables)
+        program = as_program(function, variables, data)
         field_program = _field_program(field, program)
         rule_obj = resolve_rule(rule, overrides, field_program, program)
+    if method == "algebra" and framework is None:   # a piecewise-linear program on a segment: the exact line walk
+        fast = _linewalk_check(program, rule_obj, domain, t0)
+        if fast is not None:
+            return fast
+    method = "algebra" if method == "generic" else method
+    if isinstance(domain, Box) and framework is None and rule_obj.field is None:
+        reduced = _reduced_box_check(program, rule_obj, domain, timeout, progress, method, time_limit)
+        if reduced is not None:
+            return reduced
     program, rule_obj, domain, local = _localize(program, rule_obj, domain)
     timeout_ms = int(timeout * 1000)
     domain_node = _domain(domain, program)
@@ -179,6 +197,8 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
                       prune_domain=False, deadline=deadline)
     try:
         strat = stratify(program, options)
+        if isinstance(local, Box):
+            strat = in_box(strat, local, timeout_ms)
     except StratifyError:
         strat = None  # floor/round: only the Lipschitz check (on a local surrogate) applies
     except (TimeLimitReached, KeyboardInterrupt) as exc:
@@ -228,6 +248,62 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     reason = (f"the projection formula holds on all {len(asked)} strata{where} "
               f"({sum(1 for s in asked if s.dim and s.dim > 0)} of positive dimension)")
     return _with_domain(local, CheckResult(CONSERVATIVE, reason, program, rule_obj, strat, reports, None, None, timings))
+
+
+def _reduced_box_check(program: Program, rule: Rule, box: Box, timeout, progress, method, time_limit):
+    """A box around a point of a piecewise-linear program with many inputs: the check of the kink
+    part ``H`` in reduced coordinates (:mod:`semialg.checks.local`), or None when it does not apply.
+
+    ``f = g0.(x - c) + H(B (x - c))`` on the box and the rule's value is ``g0 + D_H B`` (B has
+    independent rows), so the rule is conservative for f on the box when it is for H on all of
+    R^m; a violation for H refutes f only where its stratum meets the box (an exact query)."""
+    from dataclasses import replace
+    from semialg import smt
+    from semialg.checks.local import box_preimage, reduction_for
+    red = reduction_for(program, box.center, box.radius)
+    if red is None:
+        return None
+    inner = check(red.program, rule=rule, timeout=timeout, progress=progress, method=method, time_limit=time_limit)
+    if inner.verdict != NOT_CONSERVATIVE:
+        return replace(inner, domain=red)
+    stratum = inner.stratification.strata[inner.witness.stratum]
+    status, x = box_preimage(red, stratum.conditions, int(timeout * 1000))
+    if status == smt.SAT:
+        return replace(inner, domain=red, reason=f"{inner.reason}; that stratum meets the box at x = {_fmt_point(x)}")
+    where = "does not meet" if status == smt.UNSAT else "may not meet (the query was undecided)"
+    return replace(inner, verdict=UNKNOWN_V, domain=red, witness=None,
+                   reason=f"the kink part H fails the projection formula on stratum {stratum.id}, which {where} the "
+                          f"box; inside the box the question is open")
+
+
+def _linewalk_check(program: Program, rule: Rule, domain, t0: float) -> CheckResult | None:
+    """The check along a segment by the exact line walk (:mod:`semialg.checks.segment`), or None."""
+    from dataclasses import replace
+    from semialg.checks.segment import linewalk_strata, stratum_fields
+    t1 = time.perf_counter()
+    found = linewalk_strata(program, rule, domain)
+    if found is None:
+        return None
+    walk, restriction, strat = found
+    t2 = time.perf_counter()
+    reports = tuple(StratumReport(s, f, status, "0-dimensional strata impose nothing" if s.dim == 0 else "")
+                    for s, (f, status) in zip(strat.strata, stratum_fields(walk, strat)))
+    timings = {"parse": t1 - t0, "linewalk": t2 - t1}
+    w, witness = walk.witness, None
+    if w is None:
+        verdict = CONSERVATIVE
+        reason = (f"the projection formula holds on all {len(strat.strata)} strata in the domain ({walk.pieces} of "
+                  f"positive dimension; exact line walk of the piecewise-linear normal form)")
+    else:
+        verdict, sid = NOT_CONSERVATIVE, 2 * w["interval"] + 1
+        witness = Witness(sid, w["output"], (w["t"],), (Fraction(1),), w["slope"], w["tangent"], (w["tangent"],),
+                          "the rule's own value")
+        reason = (f"on stratum {sid} ({', '.join(strat.strata[sid].condition_text())}), along the curve through "
+                  f"{_fmt_point(witness.point)} with direction (1), f changes at rate {fmt_exact(w['slope'])} but "
+                  f"the field gives {fmt_exact(w['tangent'])}")
+    timings["check"] = time.perf_counter() - t2
+    result = CheckResult(verdict, reason, restriction.program, rule, strat, reports, witness, None, timings, restriction)
+    return replace(result, segment_integral=segment_balance(result))
 
 
 def _native(function, framework, example, variables, rule, overrides, field) -> tuple[Program, Rule]:

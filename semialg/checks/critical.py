@@ -40,8 +40,10 @@ from semialg.checks.lipschitz import NOT_LIPSCHITZ, Jump, lipschitz
 from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
 from semialg.core.poly import Poly
+from semialg.frontends.domains import Box
 from semialg.rules import Rule, field_polys, resolve_rule
 from semialg.stratification import Options, Stratification, Stratum, point_sympy, stratify
+from semialg.stratification.in_box import in_box
 
 NONE, ARTIFICIAL, NOT_LIPSCHITZ_V, UNKNOWN_V = "no_artificial_critical_points", "artificial_critical_points", "not_lipschitz", "unknown"
 EXIT = {NONE: 0, ARTIFICIAL: 1, NOT_LIPSCHITZ_V: 1, UNKNOWN_V: 3}
@@ -381,10 +383,12 @@ def for_check(result, timeout: float = 60.0, deadline: Deadline | None = None) -
 
 def critical(function, variables=None, rule: str | Rule | None = None, overrides: Sequence[str] = (), field=None,
              domain=None, timeout: float = 60.0,
-             progress: Callable[..., None] | None = None, time_limit: float | None = None) -> CriticalResult:
+             progress: Callable[..., None] | None = None, time_limit: float | None = None,
+             data=None) -> CriticalResult:
     """Artificial critical points and spurious values of ``rule`` (or a hand-written ``field``) for ``function``.
 
-    Arguments as for :func:`semialg.checks.conservative.check` (``domain`` may be a Box, Segment or
+    Arguments as for :func:`semialg.checks.conservative.check` (``data`` with ``variables`` the
+    parameters: the mean over the data points is analysed; ``domain`` may be a Box, Segment or
     Plane: on a segment or plane the sets are those of the restricted function ``t -> f(x(t))``,
     in its coordinates, with ``original`` points in the JSON). The verdict is
     ``artificial_critical_points`` (exit 1) when some stratum has a point with
@@ -401,7 +405,7 @@ def critical(function, variables=None, rule: str | Rule | None = None, overrides
     t0 = time.perf_counter()
     progress = with_total(progress)
     deadline = Deadline.of(time_limit)
-    program = as_program(function, variables)
+    program = as_program(function, variables, data)
     field_program = _field_program(field, program)
     rule_obj = resolve_rule(rule, overrides, field_program, program)
     program, rule_obj, domain, local = _localize(program, rule_obj, domain)
@@ -415,6 +419,8 @@ def critical(function, variables=None, rule: str | Rule | None = None, overrides
     timings = {"parse": t1 - t0}
     try:
         strat = stratify(program, options)
+        if isinstance(local, Box):
+            strat = in_box(strat, local, timeout_ms)
         t2 = time.perf_counter()
         timings["stratify"] = t2 - t1
         deadline.check("continuity", len(strat.strata) if strat is not None else None, unit="strata")

@@ -16,18 +16,23 @@ from semialg.checks.conservative import check
 from semialg.core.budget import Deadline
 from semialg.core.errors import InputError
 from semialg.cli.common import (
+    add_conditions_argument,
+    add_data_arguments,
     add_domain_arguments,
     add_expression_arguments,
     add_rule_arguments,
+    data_from_args,
     domain_from_args,
     emit,
     progress_printer,
+    variables_from_args,
 )
 
 def setup_check(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     add_rule_arguments(parser)
     add_domain_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument("--framework", default=None, metavar="jax|torch",
                         help="EXPR is FILE.py:NAME, a JAX or PyTorch function (or module) in that file; check the "
                              "derivative the framework itself computes (its kink choices and custom rules)")
@@ -36,6 +41,7 @@ def setup_check(parser: argparse.ArgumentParser) -> None:
                              "argument, or the entries of its one vector argument)")
     parser.add_argument("--plot", metavar="FILE.png", default=None,
                         help="draw the function, field and Clarke sets (1-D) or strata and field (2-D); needs matplotlib")
+    add_conditions_argument(parser)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -55,9 +61,13 @@ def run_check(args: argparse.Namespace) -> int:
     elif args.expr.endswith(".py") or (".py:" in args.expr and not args.expr.lstrip().startswith(("(", "-"))):
         raise InputError(f"{args.expr} is a Python file: give --framework jax|torch and --example (and FILE.py:NAME)")
     deadline = Deadline.of(args.time_limit)   # shared by the check and the Clarke sets after it
-    result = check(function, args.vars, rule=args.rule, overrides=args.overrides, field=args.field,
+    data = data_from_args(args)
+    if data is not None and framework is not None:
+        raise InputError("--data binds data names of an expression; it does not go with --framework (trace the loss "
+                         "at the data instead)")
+    result = check(function, variables_from_args(args), rule=args.rule, overrides=args.overrides, field=args.field,
                    domain=domain_from_args(args), timeout=args.timeout, progress=progress_printer("check"),
-                   framework=framework, example=example, time_limit=deadline)
+                   framework=framework, example=example, time_limit=deadline, data=data)
     if result.timings.get("stratify", 0) + result.timings.get("check", 0) >= 1.0:
         sys.stderr.write("\n")
     from semialg.checks.critical import for_check
@@ -65,6 +75,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.plot:
         from semialg.plot import write_plot
         write_plot(result, args.plot, critical, "check")
-    emit(report.dump_json(result.to_json(critical)) if args.json else result.to_text(critical))
+    from semialg.report.check import check_text
+    emit(report.dump_json(result.to_json(critical)) if args.json else check_text(result, critical, args.conditions))
     return result.exit_code
 

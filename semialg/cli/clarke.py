@@ -13,8 +13,9 @@ import time
 
 from semialg import report
 from semialg.checks.clarke import NotLipschitzError, UndecidedError, clarke_at
-from semialg.cli.common import add_time_limit_argument
-from semialg.cli.common import add_domain_arguments, add_expression_arguments, domain_from_args, emit, load_program
+from semialg.cli.common import add_conditions_argument, add_time_limit_argument
+from semialg.cli.common import add_data_arguments, add_domain_arguments, add_expression_arguments, domain_from_args
+from semialg.cli.common import emit, load_program
 from semialg.frontends.text import parse_point
 from semialg.rules import fmt_exact
 
@@ -23,10 +24,12 @@ def setup_clarke(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)
     parser.add_argument("--at", metavar="x=0,y=1/2", required=True, help="the point, exact rationals, every variable")
     add_domain_arguments(parser, kinds=("box",))
+    add_data_arguments(parser)
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                         help="time limit per solver query (default 60; 0: no limit)")
     add_time_limit_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
+    add_conditions_argument(parser)
     parser.epilog = ("exit codes: 0 computed, 1 the function is not locally Lipschitz (the jump is shown), "
                      "2 bad input, 3 undecided")
 
@@ -54,7 +57,8 @@ def run_clarke(args: argparse.Namespace) -> int:
         emit(report.dump_json(doc) if args.json else f"{program.to_text()} at {where}\nverdict: UNKNOWN\n  {exc}")
         return report.UNKNOWN
     elapsed = time.perf_counter() - t0
-    emit(report.dump_json(r.to_json(elapsed)) if args.json else r.to_text())
+    from semialg.report.clarke import clarke_text
+    emit(report.dump_json(r.to_json(elapsed)) if args.json else clarke_text(r, args.conditions))
     return report.OK
 
 

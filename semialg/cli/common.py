@@ -24,8 +24,13 @@ def add_expression_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_program(args: argparse.Namespace):
-    """Parse ``args.expr`` with ``args.vars``; SemialgError on bad input."""
-    return parse(args.expr, args.vars)
+    """Parse ``args.expr`` with ``args.vars`` (or ``--params``), the ``--data`` bound if given
+    (:func:`data_from_args`); SemialgError on bad input."""
+    data = data_from_args(args)
+    if data is not None:
+        from semialg.frontends.coerce import as_program
+        return as_program(args.expr, variables_from_args(args), data)
+    return parse(args.expr, variables_from_args(args))
 
 
 def progress_printer(label: str = "semialg"):
@@ -66,6 +71,17 @@ def add_rule_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help=TIMEOUT_HELP)
     add_time_limit_argument(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
+
+
+CONDITIONS_HELP = ("how the text describes each stratum: every sign condition (full), the conditions simplified "
+                   "exactly (simplified), or the activation pattern, one symbol per kink with a legend (pattern); "
+                   "auto: simplified when every row's fit in 80 characters, else the pattern (default auto)")
+
+
+def add_conditions_argument(parser: argparse.ArgumentParser) -> None:
+    """``--conditions auto|full|simplified|pattern`` (``args.conditions``): how text output describes strata."""
+    parser.add_argument("--conditions", default="auto", choices=["auto", "full", "simplified", "pattern"],
+                        metavar="auto|full|simplified|pattern", help=CONDITIONS_HELP)
 
 
 DOMAIN_FORMS = {
@@ -135,3 +151,74 @@ def domain_from_args(args: argparse.Namespace):
         raise InputError(f"--{kind} {form}: {exc}; expected {what}, each point a comma list of exact numbers in "
                          f"variable order ([-1,0] when it starts with '-') or @file.json holding a JSON list, "
                          f"e.g. {example}") from None
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--params w1,w2,...`` (the variables, in order, like ``--vars``) and ``--data x=1/2,y=-1``
+    (repeatable, one data point each, or ``@points.json``); read them with :func:`data_from_args`
+    and :func:`variables_from_args`."""
+    parser.add_argument("--params", metavar="w1,w2,...", default=None, dest="params",
+                        help="the parameters, in order: the variables once --data fixes the other names (an alias "
+                             "of --vars)")
+    parser.add_argument("--data", action="append", default=None, metavar="x=1/2,y=-1", dest="data",
+                        help="a data point (repeatable): EXPR becomes the mean over the points, a function of "
+                             "--params; or @points.json holding a JSON list of objects {\"x\": \"1/2\", ...}")
+
+
+def variables_from_args(args: argparse.Namespace):
+    """``--params`` or ``--vars`` (the same option under two names); InputError if both differ."""
+    from semialg.core.errors import InputError
+    params, names = getattr(args, "params", None), getattr(args, "vars", None)
+    if params is not None and names is not None and params.replace(" ", "") != names.replace(" ", ""):
+        raise InputError(f"--params {params} and --vars {names} differ: they are the same option, give one")
+    return params if params is not None else names
+
+
+def _data_point(text: str, option: str = "--data") -> dict:
+    """``x=1/2,y=-1`` as a dict name -> text (the values are read exactly by bind_data)."""
+    from semialg.core.errors import InputError
+    point = {}
+    for item in (p for p in text.split(",") if p.strip()):
+        name, eq, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not eq or not name or not value:
+            raise InputError(f"{option} {text}: expected name=value pairs separated by commas, e.g. "
+                             f"--data x1=1/2,x2=-1,y=0 (got '{item.strip()}')")
+        if name in point:
+            raise InputError(f"{option} {text}: {name} is given twice")
+        point[name] = value
+    if not point:
+        raise InputError(f"{option}: empty data point; expected e.g. --data x1=1/2,x2=-1,y=0")
+    return point
+
+
+def _data_file(path: str) -> list[dict]:
+    """``@points.json``: a JSON list of objects (or one object); numbers as written (0.1 is 1/10)."""
+    import json
+    from semialg.core.errors import InputError
+    try:
+        with open(path, encoding="utf-8") as handle:
+            values = json.load(handle)
+    except OSError as exc:
+        raise InputError(f"--data: cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputError(f"--data: {path} is not JSON ({exc})") from None
+    values = [values] if isinstance(values, dict) else values
+    if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
+        raise InputError(f"--data: {path} must hold a JSON list of objects, e.g. [{{\"x\": \"1/2\", \"y\": 0}}]")
+    return [{k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for k, v in point.items()}
+            for point in values]
+
+
+def data_from_args(args: argparse.Namespace):
+    """The ``data=`` the API takes from the ``--data`` options: None, or a list of dicts."""
+    given = getattr(args, "data", None)
+    if not given:
+        return None
+    points: list[dict] = []
+    for text in given:
+        points += _data_file(text[1:]) if text.startswith("@") else [_data_point(text)]
+    if not points:
+        from semialg.core.errors import InputError
+        raise InputError("--data: the file holds no data points; give at least one")
+    return points

@@ -1,7 +1,8 @@
 """``semialg strata EXPR``: every stratum of a program, exactly (theory §1-2).
 
-Prints a table (id, dimension, sign conditions, exact sample, polynomial piece,
-neighbours above) or, with ``--json``, one JSON object in the format of
+Prints a table (id, dimension, exact sample, polynomial piece, the sign
+conditions -- simplified, or for wide programs the activation pattern with a
+legend, see ``--conditions`` -- and the neighbours above) or, with ``--json``, one JSON object in the format of
 docs/cli.md. Progress goes to stderr when the run takes longer than a second.
 Exit codes: 0 computed, 2 bad input, 3 incomplete (a solver query was
 undecided; the reasons are printed).
@@ -9,10 +10,10 @@ undecided; the reasons are printed).
 >>> from semialg.cli import main
 >>> main(["strata", "relu(x)"])
 relu(x)   variables: x   3 strata (method: arrangement)
- id  dim  conditions  sample  piece  above
-  0    1  x < 0       -1      0
-  1    0  x = 0       0       0      0, 2
-  2    1  x > 0       1       x
+id  dim  sample  piece  conditions  above
+ 0    1  -1      0      x < 0
+ 1    0  0       0      x = 0       0, 2
+ 2    1  1       x      x > 0
 0
 """
 from __future__ import annotations
@@ -22,9 +23,10 @@ import sys
 import time
 
 from semialg import report
-from semialg.cli.common import add_time_limit_argument
+from semialg.cli.common import add_conditions_argument, add_time_limit_argument
 from semialg.core.budget import Deadline, TimeLimitReached
-from semialg.cli.common import add_domain_arguments, add_expression_arguments, domain_from_args, emit, load_program
+from semialg.cli.common import add_data_arguments, add_domain_arguments, add_expression_arguments, domain_from_args
+from semialg.cli.common import emit, load_program
 from semialg.frontends.text import parse
 from semialg.report.check import domain_json, domain_statement
 from semialg.stratification import Options, stratify
@@ -35,6 +37,7 @@ def setup_strata(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--domain", default=None, metavar="COND",
                         help="restrict to a region, e.g. \"x**2 + y**2 <= 4\" or \"-1 <= x <= 1 and -1 <= y <= 1\"")
     add_domain_arguments(parser)
+    add_data_arguments(parser)
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                         help="time limit per solver query (nonlinear kinks only; default 60; 0: no limit)")
     add_time_limit_argument(parser)
@@ -42,6 +45,7 @@ def setup_strata(parser: argparse.ArgumentParser) -> None:
                         help="auto: exact face enumeration for one-layer linear kinks, else the branch tree "
                              "(tree: always the branch tree; smt: the branch tree asking z3 for every branch)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of a table")
+    add_conditions_argument(parser)
     parser.epilog = "exit codes: 0 computed, 2 bad input, 3 incomplete (a solver query was undecided)"
 
 
@@ -88,7 +92,8 @@ def run_strata(args: argparse.Namespace) -> int:
                     "timings": {"parse": round(t1 - t0, 6), "stratify": round(t2 - t1, 6)}})
         emit(report.dump_json(doc))
         return code
-    text = strat.to_text()
+    from semialg.stratification.render import strata_text
+    text = strata_text(strat, args.conditions)
     if strat.domain is not None:
         first, rest = (text.split("\n", 1) + [""])[:2]
         text = f"{first}\n  {domain_statement(strat.domain, '')}\n{rest}"

@@ -47,9 +47,16 @@ def _kind(obj) -> str:
     return "other"
 
 
-def as_program(function, variables=None) -> Program:
+def as_program(function, variables=None, data=None) -> Program:
     """A :class:`Program` from anything in :data:`ACCEPTED`; ``variables``: input names in order
-    (a list or ``"x,y"``; default the free variables, alphabetically)."""
+    (a list or ``"x,y"``; default the free variables, alphabetically).
+
+    ``data``: a dict name -> value or a list of them (see :func:`~semialg.frontends.data.bind_data`):
+    the function is over parameter and data names, ``variables`` names the parameters (default: every
+    other variable, alphabetically), and the result is the mean over the data points, a program over
+    the parameters."""
+    if data is not None:
+        return _bound(function, variables, data)
     names = _names(variables)
     if isinstance(function, Program):
         if names is not None and list(function.inputs) != names:
@@ -79,6 +86,20 @@ def as_program(function, variables=None) -> Program:
     bad = next(item for item in items if _kind(item) == "other" or (len(kinds) > 1 and _kind(item) == "text"))
     mixed = " (text cannot be mixed with other kinds in one list)" if len(kinds) > 1 and "text" in kinds else ""
     raise InputError(f"expected the function as {ACCEPTED}; got {type(bad).__name__} {bad!r:.60}{mixed}")
+
+
+def _bound(function, variables, data) -> Program:
+    """``function`` over the parameters and the data names, then the data bound (a name the
+    function uses that is neither is reported by bind_data, with the suggestion)."""
+    from semialg.frontends.data import bind_data, data_names
+    params = _names(variables)
+    program = function if isinstance(function, Program) else as_program(function)
+    if params is None:
+        given = data_names(data)
+        params = [v for v in program.inputs if v not in given]
+    elif not isinstance(function, Program):   # declared parameters may be unused (the loss is constant in them)
+        program = Program(tuple(params) + tuple(v for v in program.inputs if v not in params), program.outputs)
+    return bind_data(program, params, data)
 
 
 def _is_onnx(function) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Sequence
 
 from semialg.core.errors import InputError
@@ -110,8 +111,9 @@ class Segment:
     def origin(self) -> tuple[Fraction, ...]:
         return self.a
 
-    @property
+    @cached_property
     def directions(self) -> tuple[tuple[Fraction, ...], ...]:
+        """``(b - a,)``, computed once (a 784-input restriction reads it once per coordinate)."""
         return (tuple(q - p for p, q in zip(self.a, self.b)),)
 
     def point_at(self, t: Sequence) -> tuple[Fraction, ...]:
@@ -143,7 +145,7 @@ class Plane:
     dim = 2
     parameter_names = ("s", "t")
 
-    @property
+    @cached_property
     def directions(self) -> tuple[tuple[Fraction, ...], ...]:
         return (self.u, self.v)
 

@@ -16,7 +16,7 @@ program (the witness curve, mapped by the affine map, is a curve there).
 >>> from semialg.frontends.domains import Segment
 >>> r = restrict(parse("relu(x - y)"), Segment([0, 1], [2, 0]))
 >>> r.program.inputs, r.program.to_text(), r.condition
-(('t',), 'relu(2 * t - (-t + 1))', 't >= 0 and t <= 1')
+(('t',), 'relu(3 * t - 1)', 't >= 0 and t <= 1')
 >>> r.to_original(["1/3"])
 (Fraction(2, 3), Fraction(2, 3))
 """
@@ -30,6 +30,8 @@ from semialg.core import dag
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.frontends.domains import Box, Plane, Segment
+from semialg.frontends.prune import prune
+from semialg.frontends.reduce import Reduction
 
 __all__ = ["Restriction", "restrict", "restrict_field", "localize", "describe_domain", "domain_to_json", "fmt_point"]
 
@@ -79,11 +81,51 @@ def _substitute(program: Program, domain: Segment | Plane) -> tuple[tuple[str, .
     return names, image
 
 
-def _rebuild(roots: Sequence[Node], image: dict[str, Node]) -> list[Node]:
+def _rebuild(roots: Sequence[Node], image: dict[str, Node], domain: Segment | Plane | None = None) -> list[Node]:
+    """The nodes over the images of the variables. With ``domain``, a subexpression affine in the
+    parameters is collapsed to one node ``c + d_1 t_1 (+ d_2 t_2)`` (a 784-term pre-activation
+    becomes ``c + d t``): its affine form ``(c, (d_1, ...))`` is carried instead of rebuilt nodes,
+    and a node is made only where a non-affine user (a kink) or a root needs it."""
     new: dict[int, Node] = {}
+    affine: dict[int, tuple] = {}
+    if domain is not None:
+        params = [Node.var(name) for name in domain.parameter_names]
+        directions = domain.directions
+        var_forms = {name: (domain.origin[i], tuple(d[i] for d in directions)) for i, name in enumerate(image)}
+        zero = (Fraction(0),) * len(params)
+
+    def node_of(key: int) -> Node:
+        out = new.get(key)
+        if out is None:
+            c, d = affine[key]
+            out = new[key] = dag.add(*[dag.mul(Node.const(di), p) for di, p in zip(d, params) if di], Node.const(c))
+        return out
+
     for node in walk_postorder(roots):
-        args = [new[id(a)] for a in node.args]
-        op = node.op
+        op, key = node.op, id(node)
+        if domain is not None:
+            if op == "const":
+                affine[key], new[key] = (node.param, zero), node
+                continue
+            if op == "var" and node.param in var_forms:
+                affine[key], new[key] = var_forms[node.param], image[node.param]
+                continue
+            if op in ("add", "mul") and all(id(a) in affine for a in node.args):
+                forms = [affine[id(a)] for a in node.args]
+                if op == "add":
+                    affine[key] = (sum((f[0] for f in forms), Fraction(0)),
+                                   tuple(sum(col, Fraction(0)) for col in zip(*(f[1] for f in forms))))
+                    continue
+                varying = [f for f in forms if any(f[1])]
+                if len(varying) <= 1:
+                    scale = Fraction(1)
+                    for f in forms:
+                        if not any(f[1]):
+                            scale *= f[0]
+                    base = varying[0] if varying else (Fraction(1), zero)
+                    affine[key] = (base[0] * scale, tuple(di * scale for di in base[1]))
+                    continue
+        args = [node_of(id(a)) for a in node.args]
         if op == "const":
             out = node
         elif op == "var":
@@ -99,8 +141,8 @@ def _rebuild(roots: Sequence[Node], image: dict[str, Node]) -> list[Node]:
             out = dag.power(args[0], node.param)
         else:
             out = Node.make(op, args, node.param)
-        new[id(node)] = out
-    return [new[id(r)] for r in roots]
+        new[key] = out
+    return [node_of(id(r)) for r in roots]
 
 
 def restrict(program: Program, domain: Segment | Plane) -> Restriction:
@@ -108,7 +150,7 @@ def restrict(program: Program, domain: Segment | Plane) -> Restriction:
     if not isinstance(domain, (Segment, Plane)):
         raise InputError(f"restrict needs a Segment or a Plane, got {type(domain).__name__}")
     names, image = _substitute(program, domain)
-    outputs = _rebuild(program.outputs, image)
+    outputs = _rebuild(program.outputs, image, domain)
     condition = domain.condition_text() if isinstance(domain, Segment) else None
     return Restriction(Program(names, tuple(outputs)), domain, program, condition)
 
@@ -132,11 +174,13 @@ def restrict_field(field: Program, restriction: Restriction) -> Program:
 
 def localize(program: Program, domain):
     """``(program to check, domain condition, record)`` for a ``domain=`` argument: a :class:`Box`
-    (its condition over the program's variables; record: the box), a :class:`Segment` or
+    (the program pruned on it, :func:`~semialg.frontends.prune.prune`, and no condition: the
+    strata are cut to the box afterwards, :func:`~semialg.stratification.in_box.in_box`;
+    record: the box), a :class:`Segment` or
     :class:`Plane` (the restricted program and the segment's condition; record: the
     :class:`Restriction`), or a condition (text or a node) as before (record: None)."""
     if isinstance(domain, Box):
-        return program, domain.condition_text(list(program.inputs)), domain
+        return prune(program, domain).program, None, domain
     if isinstance(domain, (Segment, Plane)):
         r = restrict(program, domain)
         return r.program, r.condition, r
@@ -164,7 +208,11 @@ def domain_to_json(domain, holds: bool | None = None) -> dict:
     inner = domain.domain if isinstance(domain, Restriction) else domain
     exact = lambda values: [fmt_point([v])[1:-1] for v in values]  # noqa: E731
     kind = type(inner).__name__.lower()
-    if isinstance(inner, Box):
+    if isinstance(inner, Reduction):
+        out = {"kind": "box", "center": exact(inner.center), "radius": exact([inner.radius])[0],
+               "reduced": {"coordinates": list(inner.program.inputs), "basis": [exact(r) for r in inner.basis],
+                           "linear": [exact(g) for g in inner.linear], "pruning": inner.pruned.summary()}}
+    elif isinstance(inner, Box):
         out = {"kind": kind, "center": exact(inner.center), "radius": exact([inner.radius])[0]}
     elif isinstance(inner, Segment):
         out = {"kind": kind, "a": exact(inner.a), "b": exact(inner.b), "parameters": ["t"]}
@@ -186,6 +234,16 @@ def describe_domain(domain, names: Sequence[str] = (), holds: bool | None = None
     """
     if isinstance(domain, Restriction):
         names, domain = domain.original.inputs, domain.domain
+    if isinstance(domain, Reduction):
+        red = domain
+        center = fmt_point(red.center) if len(red.center) <= 8 else f"a point of {len(red.center)} coordinates"
+        where = (f"in the box of radius {fmt_point([red.radius])[1:-1]} around {center}, where f = g0.(x - c) + "
+                 f"H(s) with s = B (x - c) in {red.dim} coordinate{'s' if red.dim != 1 else ''} ({red.pruned.summary()})")
+        if holds is True:
+            return f"{where}: the rule is conservative for H on all of R^{red.dim}, hence for f in the box"
+        if holds is False:
+            return f"{where}: the rule fails the chain rule for H on a stratum that meets the box, so it is not conservative"
+        return f"{where}: the answer is about this box only"
     if isinstance(domain, Segment):
         where = (f"along the segment from {fmt_point(domain.a)} to {fmt_point(domain.b)} "
                  f"(x = a + t(b - a), 0 <= t <= 1)")

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from semialg.report import exact_list, header, headline, sample_json
 from semialg.rules import fmt_exact
+from semialg.stratification.patterns import Describer, activation_pattern, simplify
 
 MAX_ROWS = 40
+CELL = 60
+WIDE = 200
+"""With ``--conditions auto``, a table wider than this shows patterns, then leaves out the piece column."""
+"""Table cells longer than this do not widen their column; a longer Clarke set is abbreviated."""
 
 
 def field_at_sample(stratum, vertices_per_output) -> list:
@@ -48,6 +53,7 @@ def check_json(result, critical: dict | None = None) -> dict:
         if critical is not None:
             from semialg.report.critical import clarke_json
             entry["clarke"] = clarke_json(critical["clarke"][s.id])
+        entry.update(pattern_json(result.stratification, s))
         strata.append(entry)
     out["strata"] = strata
     out["artificial_critical"] = out["spurious"] = None   # null: no Clarke sets (not Lipschitz, or not computed)
@@ -77,9 +83,53 @@ def check_json(result, critical: dict | None = None) -> dict:
     return out
 
 
-def check_text(result, critical: dict | None = None) -> str:
-    """A check result as the text ``semialg check`` prints."""
-    lines = [f"{headline(result.function)}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
+def table(rows: list[tuple[str, ...]], right: int = 2, cap: int = 60) -> list[str]:
+    """Rows as aligned columns (the first ``right`` right-aligned), two spaces apart. A cell longer
+    than ``cap`` does not widen its column: it pushes the rest of its own row only.
+
+    >>> table([("id", "x", "y"), ("10", "1/2", "0"), ("1", "(1, 2, 3)", "1")], cap=4)
+    ['id  x    y', '10  1/2  0', ' 1  (1, 2, 3)  1']
+    """
+    widths = [max((len(r[k]) for r in rows if len(r[k]) <= cap), default=0) for k in range(len(rows[0]))]
+    return ["  ".join(c.rjust(w) if k < right else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths))).rstrip()
+            for r in rows]
+
+
+def pattern_json(strat, stratum) -> dict:
+    """``{"pattern": ..., "simplified": [...]}`` of a stratum (the pattern is empty without a stratification)."""
+    names = list(stratum.names) or list(strat.program.inputs)
+    return {"pattern": activation_pattern(strat, stratum) if strat is not None else "",
+            "simplified": simplify(stratum.conditions, len(names)).text(names)}
+
+
+def _strata_rows(result, critical, shown, describer, names, with_piece: bool) -> tuple[list[str], bool]:
+    """The table of strata (id, dim, sample, [piece], field, [Clarke], conditions or pattern, status mark),
+    and whether a Clarke set was abbreviated."""
+    from semialg.report.critical import hull_text
+    rows = [("id", "dim", "sample") + (("piece",) if with_piece else ()) + ("field at sample",)
+            + (("[Clarke at sample]",) if critical is not None else ()) + (describer.header, "")]
+    abbreviated = False
+    for rep in shown:
+        s = rep.stratum
+        field_text = " | ".join(_vertex(vert) for vert in field_at_sample(s, rep.field))
+        clarke = ()
+        if critical is not None:
+            vertices = critical["clarke"][s.id].vertices
+            clarke = (f"[{hull_text(vertices)}]",)
+            if len(clarke[0]) > CELL:
+                clarke, abbreviated = (f"[conv of {len(vertices)} vertices]",), True
+        piece = (", ".join(p.to_str(names) for p in s.piece),) if with_piece else ()
+        rows.append((str(s.id), "?" if s.dim is None else str(s.dim), "(" + ", ".join(exact_list(s.sample)) + ")")
+                    + piece + (field_text,) + clarke
+                    + (describer.describe(s), {"no": "<- fails", "unknown": "<- unknown"}.get(rep.status, "")))
+    return table(rows, right=2, cap=CELL), abbreviated
+
+
+def check_text(result, critical: dict | None = None, conditions: str = "auto") -> str:
+    """A check result as the text ``semialg check`` prints; ``conditions`` says how the strata are
+    described (``auto``, ``full``, ``simplified``, ``pattern``:
+    :class:`~semialg.stratification.patterns.Describer`)."""
+    lines = [f"{headline(result.function, 120)}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
              f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
     if result.domain is not None:
         lines.append(f"  {domain_statement(result.domain, result.verdict)}")
@@ -87,22 +137,26 @@ def check_text(result, critical: dict | None = None) -> str:
         lines.append(f"  {_balance_text(result.segment_integral)}")
     names = list(result.program.inputs)
     original = _to_original(result)
+    describer = None
     if result.strata:
         lines.append("")
-        lines.append(f"{'id':>4} {'dim':>3}  {'conditions':<34} {'sample':<16} {'piece':<20} field at sample"
-                     + ("   [Clarke at sample]" if critical is not None else ""))
-        for rep in result.strata[:MAX_ROWS]:
-            s = rep.stratum
-            cond = ", ".join(s.condition_text())
-            sample = "(" + ", ".join(exact_list(s.sample)) + ")"
-            piece = ", ".join(p.to_str(names) for p in s.piece)
-            field = field_at_sample(s, rep.field)
-            field_text = " | ".join(_vertex(vert) for vert in field)
-            mark = {"no": "  <- fails", "unknown": "  <- unknown"}.get(rep.status, "")
-            if critical is not None:
-                from semialg.report.critical import hull_text
-                field_text += f"   [{hull_text(critical['clarke'][s.id].vertices)}]"
-            lines.append(f"{s.id:>4} {'?' if s.dim is None else str(s.dim):>3}  {cond:<34} {sample:<16} {piece:<20} {field_text}{mark}")
+        shown = result.strata[:MAX_ROWS]
+        from semialg.report.critical import set_strata
+        described = [rep.stratum for rep in shown] + (set_strata(critical) if critical is not None else [])
+        describer = Describer(result.stratification, conditions, described)
+        body, abbreviated = _strata_rows(result, critical, shown, describer, names, with_piece=True)
+        if conditions == "auto" and max(map(len, body)) > WIDE:
+            # decided by the width of the whole row: the pattern, then no piece column (the field is its gradient)
+            narrower = Describer(result.stratification, "pattern", described)
+            if narrower.mode == "pattern":
+                describer = narrower
+                body, abbreviated = _strata_rows(result, critical, shown, describer, names, with_piece=True)
+            if max(map(len, body)) > WIDE:
+                body, abbreviated = _strata_rows(result, critical, shown, describer, names, with_piece=False)
+                body.append("  (the piece column is left out for width; --json has each stratum's piece)")
+        lines += describer.legend() + body
+        if abbreviated:
+            lines.append("  [conv of k vertices]: a Clarke set too wide for the table (--json lists its vertices)")
         if len(result.strata) > MAX_ROWS:
             lines.append(f"  ... {len(result.strata) - MAX_ROWS} more strata (--json lists all)")
     w = result.witness
@@ -131,8 +185,12 @@ def check_text(result, critical: dict | None = None) -> str:
         lines += ["", f"jump (exact): at ({', '.join(exact_list(j.point))}) in stratum {j.stratum} the value is "
                       f"{', '.join(exact_list(j.value))}; the limit from stratum {j.neighbour} is {', '.join(exact_list(j.limit))}"]
     if critical is not None:
-        from semialg.report.critical import sets_text
-        lines += [""] + sets_text(critical, include_critical=False, outputs=result.program.n_outputs)
+        from semialg.report.critical import set_strata, sets_text
+        if describer is None:
+            describer = Describer(result.stratification, conditions, set_strata(critical))
+            lines += [""] + describer.legend()[:-1] if describer.legend() else []
+        lines += [""] + sets_text(critical, include_critical=False, outputs=result.program.n_outputs,
+                                  describer=describer)
     t = dict(result.timings, **({"critical": critical["seconds"]} if critical is not None else {}))
     lines.append("")
     lines.append("time: " + ", ".join(f"{k} {v:.3f} s" for k, v in t.items()))

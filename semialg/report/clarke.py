@@ -1,8 +1,9 @@
 """Text and JSON of a Clarke Jacobian at a point (``semialg clarke``; ``ClarkeResult.to_text`` / ``to_json``)."""
 from __future__ import annotations
 
-from semialg.report import fmt_vector, header, vertices_json
+from semialg.report import fmt_vector, header, headline, vertices_json
 from semialg.rules import fmt_exact
+from semialg.stratification.patterns import Describer, activation_pattern, simplify_conditions
 
 
 def vertex_text(vx) -> str:
@@ -19,7 +20,9 @@ def clarke_json(r, seconds: float | None = None) -> dict:
     doc["point"] = fmt_vector(r.point)
     doc.update({"verdict": "computed",
                 "reason": f"the convex hull of the Jacobians of {len(r.cells)} full-dimensional cell(s) meeting at the point",
-                "stratum": {"id": s.id, "dim": s.dim, "conditions": s.condition_text()},
+                "stratum": {"id": s.id, "dim": s.dim, "conditions": s.condition_text(),
+                            "pattern": activation_pattern(r.stratification, s),
+                            "simplified": simplify_conditions(s.conditions, list(program.inputs))},
                 "cells": list(r.cells), "vertices": vertices_json(r.vertices)})
     if r.m == 1:
         doc["contains_zero"] = r.contains_zero
@@ -28,13 +31,18 @@ def clarke_json(r, seconds: float | None = None) -> dict:
     return doc
 
 
-def clarke_text(r) -> str:
-    """A Clarke result as the text ``semialg clarke`` prints."""
+def clarke_text(r, conditions: str = "auto") -> str:
+    """A Clarke result as the text ``semialg clarke`` prints: the point, the stratum and the cells
+    meeting there, the Clarke set; the stratum's conditions as ``conditions`` says (``auto``: its
+    simplified conditions when short, else its activation pattern after the Clarke set, with the legend)."""
     program, s = r.program, r.stratum
     where = ", ".join(f"{v} = {fmt_exact(c)}" for v, c in zip(program.inputs, r.point))
     kind = "gradients" if r.m == 1 else "Jacobians"
-    lines = [f"{program.to_text()} at {where}",
-             f"stratum {s.id} ({', '.join(s.condition_text())}), dimension {s.dim}; "
+    describer = Describer(r.stratification, conditions, [s])
+    said = describer.describe(s)
+    inline = describer.mode != "pattern"
+    lines = [f"{headline(program.to_text(), 120)} at {where}",
+             f"stratum {s.id}" + (f" ({said})" if inline else "") + f", dimension {s.dim}; "
              f"full-dimensional cells meeting here: {', '.join(map(str, r.cells))}",
              f"Clarke Jacobian = conv of {len(r.vertices)} vertex {kind}:" if len(r.vertices) > 1
              else f"Clarke Jacobian = {{{vertex_text(r.vertices[0])}}} (f is differentiable here)" if len(r.cells) == 1
@@ -44,4 +52,6 @@ def clarke_text(r) -> str:
     if r.m == 1:
         lines.append("0 is in the Clarke set: the point is Clarke critical" if r.contains_zero
                      else "0 is not in the Clarke set: the point is not Clarke critical")
+    if not inline:
+        lines += [f"stratum {s.id} pattern: {said}"] + describer.legend()
     return "\n".join(lines)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from semialg.report import fmt_vector, header, headline, vertices_json
 from semialg.rules import fmt_exact
+from semialg.stratification.patterns import Describer, activation_pattern, simplify_conditions
 
 MAX_ROWS = 40
+WIDTH = 150
+"""A set's line longer than this is broken (after a comma or semicolon) onto indented lines."""
 KINDS = (("artificial", "artificial_critical", "artificial critical points (0 in conv D, 0 not in Clarke)"),
          ("spurious", "spurious", "spurious values (D(x) not inside the Clarke set)"),
          ("d_critical", "d_critical", "D-critical sets (0 in conv D)"),
@@ -58,18 +61,46 @@ def hull_text(vertices) -> str:
     return "{" + inner + "}" if len(vertices) == 1 else "conv{" + inner + "}"
 
 
-def point_set_text(ps) -> str:
-    where = ", ".join(ps.stratum.condition_text())
+def point_set_text(ps, describer=None) -> str:
+    """One set: the stratum, its sample, ``D`` and the Clarke set there, how much of the stratum it is,
+    then the stratum's conditions (or pattern) as ``describer`` writes them (default: simplified)."""
+    where = describer.describe(ps.stratum) if describer is not None else ", ".join(simplify_conditions(
+        ps.stratum.conditions, list(ps.stratum.names)))
     extra = f" where {ps.condition}" if ps.condition else ""
     whole = {True: "the whole stratum", False: "part of the stratum", None: "whole stratum undecided"}[ps.whole_stratum]
     sample = "(" + ", ".join(fmt_exact(v) for v in ps.sample) + ")"
-    return (f"  stratum {ps.stratum.id} [{where}]{extra}: {whole}; at {sample}: "
-            f"D = {hull_text(ps.field)}, Clarke = {hull_text(ps.clarke)}")
+    dim = "?" if ps.stratum.dim is None else ps.stratum.dim
+    text = (f"  stratum {ps.stratum.id} (dim {dim}) at {sample}: D = {hull_text(ps.field)}, "
+            f"Clarke = {hull_text(ps.clarke)}; {whole}{extra}; [{where}]")
+    return text if len(text) <= WIDTH else "\n    ".join(_break(text, WIDTH))
 
 
-def sets_text(sets, include_critical: bool = True, outputs: int = 1) -> list[str]:
+def _break(text: str, width: int) -> list[str]:
+    """A long line cut after ``", "`` or ``"; "`` (continuation lines are indented by the caller)."""
+    out = []
+    while len(text) > width:
+        cut = max(text.rfind("; ", 0, width), text.rfind(", ", 0, width))
+        if cut <= 0:
+            break
+        out.append(text[:cut + 1])
+        text = text[cut + 2:]
+    return out + [text]
+
+
+def set_strata(sets) -> list:
+    """The strata of every set listed (a :class:`CriticalResult` or the dict of ``analyze``), once each."""
+    get = (lambda k: getattr(sets, k, ())) if not isinstance(sets, dict) else (lambda k: sets.get(k) or ())
+    seen: dict[int, object] = {}
+    for attr, _, _ in KINDS:
+        for ps in get(attr)[:MAX_ROWS]:
+            seen.setdefault(id(ps.stratum), ps.stratum)
+    return list(seen.values())
+
+
+def sets_text(sets, include_critical: bool = True, outputs: int = 1, describer=None) -> list[str]:
     """Text lines for the families of sets (artificial and spurious first). Critical points are
-    defined for scalar functions only: with ``outputs > 1`` those families say so."""
+    defined for scalar functions only: with ``outputs > 1`` those families say so. ``describer``
+    (a :class:`~semialg.stratification.patterns.Describer`) writes each stratum's conditions."""
     get = (lambda k: getattr(sets, k)) if not isinstance(sets, dict) else sets.get
     lines = []
     for attr, _, title in KINDS if include_critical else KINDS[:2]:
@@ -78,7 +109,7 @@ def sets_text(sets, include_critical: bool = True, outputs: int = 1) -> list[str
             continue
         found = get(attr)
         lines.append(f"{title}: {len(found) if found else 'none'}")
-        lines += [point_set_text(ps) for ps in found[:MAX_ROWS]]
+        lines += [point_set_text(ps, describer) for ps in found[:MAX_ROWS]]
         if len(found) > MAX_ROWS:
             lines.append(f"  ... {len(found) - MAX_ROWS} more (--json lists all)")
     return lines
@@ -102,6 +133,8 @@ def critical_json(result) -> dict:
             entry["original"] = [fmt_exact(v) for v in original(s.sample)]
         entry["piece"] = [p.to_str(names) for p in s.piece]
         entry["clarke"] = clarke_json(sc)
+        entry["pattern"] = activation_pattern(result.stratification, s) if result.stratification is not None else ""
+        entry["simplified"] = simplify_conditions(s.conditions, names)
         strata.append(entry)
     out["strata"] = strata
     out.update(sets_json(result))
@@ -120,16 +153,20 @@ def critical_json(result) -> dict:
     return out
 
 
-def critical_text(result) -> str:
-    """A critical result as the text ``semialg critical`` prints."""
-    lines = [f"{headline(result.function)}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
+def critical_text(result, conditions: str = "auto") -> str:
+    """A critical result as the text ``semialg critical`` prints; ``conditions`` says how the strata
+    are described (``auto``, ``full``, ``simplified``, ``pattern``:
+    :class:`~semialg.stratification.patterns.Describer`; a pattern's legend is printed once)."""
+    lines = [f"{headline(result.function, 120)}   rule: {result.rule.name}   variables: {', '.join(result.program.inputs)}",
              f"verdict: {result.verdict.upper().replace('_', ' ')}", f"  {result.reason}"]
     if result.domain is not None:
         from semialg.frontends.restrict import describe_domain
         lines.append(f"  {describe_domain(result.domain)}")
     if result.verdict != "not_lipschitz":
         lines.append("")
-        lines += sets_text(result, outputs=result.program.n_outputs)
+        describer = Describer(result.stratification, conditions, set_strata(result))
+        lines += describer.legend()
+        lines += sets_text(result, outputs=result.program.n_outputs, describer=describer)
     if result.unknowns:
         lines += ["", "undecided:"] + [f"  {u}" for u in result.unknowns[:MAX_ROWS]]
     lines += ["", "time: " + ", ".join(f"{k} {v:.3f} s" for k, v in result.timings.items())]

@@ -34,7 +34,10 @@ class _Texts:
 
 
 def strata_json(strat) -> list[dict]:
-    """The strata as the JSON objects of docs/cli.md (exact strings; floats beside algebraic samples)."""
+    """The strata as the JSON objects of docs/cli.md (exact strings; floats beside algebraic samples),
+    with ``pattern`` (:func:`~semialg.stratification.patterns.activation_pattern`) and ``simplified``
+    (:func:`~semialg.stratification.patterns.simplify_conditions`)."""
+    from semialg.stratification.patterns import activation_pattern, simplify
     texts = _Texts(strat.program.inputs)
     out = []
     for s in strat.strata:
@@ -46,25 +49,47 @@ def strata_json(strat) -> list[dict]:
             entry["sample_float"] = [float(v) for v in s.sample]
         if s.dim is None:
             entry["reason"] = s.reason
+        entry["pattern"] = activation_pattern(strat, s)
+        entry["simplified"] = simplify(s.conditions, strat.n).text(texts.names)
         out.append(entry)
     return out
 
 
-def strata_text(strat) -> str:
-    """The table ``semialg strata`` prints: id, dim, conditions, sample, piece, neighbours above."""
+def headline(text: str, limit: int = 120) -> str:
+    """A program's text for a first line: whole, or cut with its length said.
+
+    >>> headline("relu(x)"), headline("x + " * 100 + "y", 20)
+    ('relu(x)', 'x + x + x + x + x + ... (401 characters)')
+    """
+    return text if len(text) <= limit else text[:limit].rstrip() + f" ... ({len(text)} characters)"
+
+
+CELL = 60
+"""Table cells longer than this do not widen their column."""
+
+
+def strata_text(strat, conditions: str = "auto") -> str:
+    """The table ``semialg strata`` prints: id, dim, sample, piece, the conditions, neighbours above
+    (``conditions``: ``full``, ``simplified``, ``pattern`` with its legend above the
+    table, or ``auto``: simplified when short, else the pattern;
+    :class:`~semialg.stratification.patterns.Describer`)."""
+    from semialg.stratification.patterns import Describer
     program = strat.program
-    rows = [("id", "dim", "conditions", "sample", "piece", "above")]
+    describer = Describer(strat, conditions, strat.strata, joiner=" and ")
+    rows = [("id", "dim", "sample", "piece", describer.header, "above")]
     texts = _Texts(program.inputs)
     for s in strat.strata:
-        rows.append((str(s.id), "?" if s.dim is None else str(s.dim), " and ".join(texts.conditions(s)),
+        rows.append((str(s.id), "?" if s.dim is None else str(s.dim),
                      "(" + ", ".join(sample_text(v) for v in s.sample) + ")" if len(s.sample) != 1
                      else sample_text(s.sample[0]),
-                     ", ".join(texts.poly(p) for p in s.piece),
+                     ", ".join(texts.poly(p) for p in s.piece), describer.describe(s),
                      ", ".join(map(str, strat.above[s.id]))))
-    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+    # a cell longer than CELL does not widen its column (it pushes the rest of its own row)
+    widths = [max((len(r[k]) for r in rows if len(r[k]) <= CELL), default=0) for k in range(len(rows[0]))]
     right = {0, 1}
-    lines = [f"{program.to_text()}   variables: {', '.join(program.inputs)}   "
+    lines = [f"{headline(program.to_text())}   variables: {', '.join(program.inputs)}   "
              f"{len(strat.strata)} strata (method: {strat.stats.get('method')})"]
+    lines += describer.legend()
     for r in rows:
         cells = [c.rjust(w) if k in right else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths))]
         lines.append("  ".join(cells).rstrip())

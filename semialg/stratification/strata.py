@@ -44,6 +44,7 @@ from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
 from semialg.frontends.coerce import as_program
+from semialg.frontends.domains import Box
 from semialg.stratification import nonlinear
 from semialg.stratification.adjacency import adjacency
 from semialg.stratification.branch_tree import Options, Walker
@@ -61,6 +62,7 @@ from semialg.stratification.cells import (
 )
 from semialg.stratification.fastpath import plan_global, run_global
 from semialg.stratification.frontier import Frontier, split_leaves
+from semialg.stratification.in_box import in_box
 
 __all__ = ["Options", "Stratum", "Stratification", "StratifyError", "stratify", "exact_sign", "normalize",
            "is_branching"]
@@ -85,6 +87,7 @@ class Stratum:
     piece: tuple[Poly, ...]
     names: tuple[str, ...] = field(repr=False, default=())
     reason: str = ""
+    shown: int | None = field(repr=False, default=None)   # conditions of its own; the rest: a box's bounds
 
     @property
     def linear(self) -> bool:
@@ -107,7 +110,8 @@ class Stratum:
 
     def condition_text(self) -> list[str]:
         """Conditions as text, e.g. ``['x + y > 0', 'x = 0']``."""
-        return [f"{p.to_str(self.names)} {SIGN_TEXT[s]} 0" for p, s in self.conditions] or ["true"]
+        own = self.conditions if self.shown is None else self.conditions[:self.shown]
+        return [f"{p.to_str(self.names)} {SIGN_TEXT[s]} 0" for p, s in own] or ["true"]
 
     def contains(self, point: Sequence) -> bool:
         """Exact membership of a point (Fractions or sympy numbers).
@@ -203,7 +207,7 @@ class Stratification:
 
         >>> from semialg.frontends.text import parse
         >>> stratify(parse("relu(x)")).to_text().splitlines()[3].split()
-        ['1', '0', 'x', '=', '0', '0', '0', '0,', '2']
+        ['1', '0', '0', '0', 'x', '=', '0', '0,', '2']
         """
         from semialg.stratification.render import strata_text
         return strata_text(self)
@@ -268,8 +272,10 @@ def _stratum(id_, dim, conditions, sample, labels, piece, names) -> Stratum:
 
 
 # --------------------------------------------------------------------------- entry point
-def stratify(program, options: Options | None = None, *, variables=None, **kwargs) -> Stratification:
-    """Stratify ``program``: see :func:`_stratify_program` for the arguments.
+def stratify(program, options: Options | None = None, *, variables=None, data=None, **kwargs) -> Stratification:
+    """Stratify ``program``: see :func:`_stratify_program` for the arguments (``data`` with
+    ``variables`` the parameters: the mean over the data points, see
+    :func:`~semialg.frontends.data.bind_data`).
 
     ``domain`` (keyword, or ``Options.domain``) may be a predicate node, a condition text, a
     :class:`~semialg.frontends.domains.Box` (its condition), or a ``Segment`` / ``Plane``: the
@@ -282,6 +288,8 @@ def stratify(program, options: Options | None = None, *, variables=None, **kwarg
     >>> [t.sample for t in s.asked() if t.dim == 0], s.domain.to_original([Fraction(1, 3)])
     ([(Fraction(0, 1),), (Fraction(1, 3),), (Fraction(1, 1),)], (Fraction(2, 3), Fraction(2, 3)))
     """
+    if data is not None:
+        program, variables = as_program(program, variables, data), None
     domain = kwargs.get("domain") if options is None else options.domain
     if domain is None or isinstance(domain, Node):
         return _stratify_program(program, options, variables=variables, **kwargs)
@@ -291,6 +299,8 @@ def stratify(program, options: Options | None = None, *, variables=None, **kwarg
     node = parse(f"where({condition}, 1, 0)", list(program.inputs)).outputs[0].args[0] if condition else None
     options = Options(**dict(kwargs, domain=node)) if options is None else replace(options, domain=node)
     strat = _stratify_program(program, options)
+    if isinstance(local, Box):
+        return in_box(strat, local, options.timeout_ms)
     return strat if local is None else replace(strat, domain=local)
 
 
