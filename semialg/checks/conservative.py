@@ -198,7 +198,7 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     try:
         strat = stratify(program, options)
         if isinstance(local, Box):
-            strat = in_box(strat, local, timeout_ms)
+            strat = in_box(strat, local, timeout_ms, deadline)
     except StratifyError:
         strat = None  # floor/round: only the Lipschitz check (on a local surrogate) applies
     except (TimeLimitReached, KeyboardInterrupt) as exc:

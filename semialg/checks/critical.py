@@ -420,7 +420,7 @@ def critical(function, variables=None, rule: str | Rule | None = None, overrides
     try:
         strat = stratify(program, options)
         if isinstance(local, Box):
-            strat = in_box(strat, local, timeout_ms)
+            strat = in_box(strat, local, timeout_ms, deadline)
         t2 = time.perf_counter()
         timings["stratify"] = t2 - t1
         deadline.check("continuity", len(strat.strata) if strat is not None else None, unit="strata")

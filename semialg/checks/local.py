@@ -7,8 +7,8 @@ remaining kinks see (:mod:`semialg.frontends.reduce`). This module turns the ans
 
 * :func:`box_preimage`: a point ``x`` of the open box with ``B (x - x0)`` in a given stratum of
   ``H`` (one exact linear query), so that a violation found for ``H`` becomes a witness in
-  the box, or is shown to lie outside it (the Clarke Jacobian at a point in reduced coordinates is
-  :func:`semialg.checks.assert_valid.clarke_near`);
+  the box, or is shown to lie outside it (the Clarke Jacobian at a point in reduced coordinates:
+  :func:`semialg.checks.clarke.clarke_at`);
 * :func:`reduction_for`: the reduction when it applies (piecewise-linear programs with more
   than :data:`LOCAL_DIM` inputs), else None.
 

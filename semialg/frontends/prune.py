@@ -61,10 +61,10 @@ class Pruned:
         return kink_summary(self.resolved, self.kept)
 
 
-def kink_summary(resolved: int, kept: int) -> str:
+def kink_summary(resolved: int, kept: int, where: str = "in the box") -> str:
     """``"2 of 9 kinks may switch in the box (7 keep one branch there and were resolved exactly)"``."""
     total = resolved + kept
-    return (f"{kept} of {total} kink{'s' if total != 1 else ''} may switch in the box "
+    return (f"{kept} of {total} kink{'s' if total != 1 else ''} may switch {where} "
             f"({resolved} keep one branch there and were resolved exactly)")
 
 

@@ -177,9 +177,10 @@ class KinkCount:
 
     resolved: int
     kept: int
+    near_point: bool = False   # radius 0: "near the point" rather than "in the box"
 
     def summary(self) -> str:
-        return kink_summary(self.resolved, self.kept)
+        return kink_summary(self.resolved, self.kept, "near the point" if self.near_point else "in the box")
 
 
 def _form_interval(form: AffineForm, center, radius, kink_intervals) -> tuple | None:
@@ -284,4 +285,5 @@ def reduce_near(program: Program, center: Sequence, radius=0) -> Reduction:
     names = tuple(f"s{k + 1}" for k in range(len(span.basis)))
     reduced = NormalForm(names, kinks, reduced_outputs).to_program()
     basis = tuple(tuple(b.get(i, F0) for i in range(n)) for b in span.basis)
-    return Reduction(program, center, radius, reduced, basis, linear, KinkCount(len(nf.kinks) - len(kept_ids), len(kept_ids)))
+    return Reduction(program, center, radius, reduced, basis, linear, KinkCount(len(nf.kinks) - len(kept_ids), len(kept_ids),
+                                                                                radius == 0))

@@ -54,4 +54,8 @@ def clarke_text(r, conditions: str = "auto") -> str:
                      else "0 is not in the Clarke set: the point is not Clarke critical")
     if not inline:
         lines += [f"stratum {s.id} pattern: {said}"] + describer.legend()
+    red = getattr(r, "reduction", None)
+    if red is not None:
+        lines.append(f"(in reduced coordinates: f = g0.(x - c) + H(s), s = B (x - c) in {red.dim} variable"
+                     f"{'s' if red.dim != 1 else ''}; the stratum and cells are H's; {red.pruned.summary()})")
     return "\n".join(lines)

@@ -28,6 +28,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from semialg import smt
+from semialg.core.budget import Deadline
 from semialg.core.poly import Poly
 from semialg.frontends.domains import Box
 from semialg.core.primitives import POS
@@ -63,18 +64,21 @@ class _BoxLocator:
         return None if found is None else self.new_id.get(found)
 
 
-def in_box(strat, box: Box, timeout_ms: int | None = 10_000):
+def in_box(strat, box: Box, timeout_ms: int | None = 10_000, deadline: Deadline | None = None):
     """``strat`` (a Stratification of the whole space) cut to the open ``box``: the strata that
     meet it, with the box's bounds added to their conditions and a sample inside it, renumbered,
     ``above`` restricted, ``domain`` set to the box. A stratum whose intersection with the box
-    the solver cannot decide is kept (with its old sample) and the result marked incomplete."""
+    the solver cannot decide is kept (with its old sample) and the result marked incomplete.
+    ``deadline``: checked before each stratum (raises :class:`~semialg.core.budget.TimeLimitReached`)."""
     n = strat.n
     bounds = box_conditions(box, n)
     kept, new_id, reasons = [], {}, list(strat.reasons)
+    deadline = deadline or Deadline(None)
     for s in strat.strata:
+        deadline.check("cutting the strata to the box", s.id, len(strat.strata), unit="strata")
         sample = s.sample
         if not _strictly_inside(sample, box):
-            answer = smt.check(tuple(s.conditions) + bounds, n, timeout_ms)
+            answer = smt.check(tuple(s.conditions) + bounds, n, deadline.query_ms(timeout_ms))
             if answer.status == smt.UNSAT:
                 continue
             if answer.status == smt.SAT:

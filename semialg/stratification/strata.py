@@ -300,7 +300,7 @@ def stratify(program, options: Options | None = None, *, variables=None, data=No
     options = Options(**dict(kwargs, domain=node)) if options is None else replace(options, domain=node)
     strat = _stratify_program(program, options)
     if isinstance(local, Box):
-        return in_box(strat, local, options.timeout_ms)
+        return in_box(strat, local, options.timeout_ms, options.deadline)
     return strat if local is None else replace(strat, domain=local)
 
 
