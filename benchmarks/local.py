@@ -1,4 +1,4 @@
-"""Local questions on real-size networks (issue 12): a random 784-h-h-10 ReLU MLP on a segment
+"""Local questions on real-size networks: a random 784-h-h-10 ReLU MLP on a segment
 between two random inputs, on the plane through three, and at a point where two units tie
 (assert_valid: the Clarke Jacobian, whether backprop's value is in it, whether the point is an
 artificial critical point, and the check on a small box around it, in reduced coordinates).
@@ -36,7 +36,7 @@ GENERIC_LIMIT = 64
 
 
 def mlp(sizes: list[int], seed: int = 0):
-    """The network of /tmp/seg_bench.py: dyadic weights (multiples of 1/8), inputs multiples of 1/4."""
+    """A random MLP: dyadic weights (multiples of 1/8), inputs multiples of 1/4."""
     rng = np.random.default_rng(seed)
     h = [Node.var(f"x{i}") for i in range(sizes[0])]
     weights = []

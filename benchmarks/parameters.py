@@ -1,4 +1,4 @@
-"""Benchmark: parameters as variables, data fixed (issue 12): the empirical loss of a small ReLU
+"""Benchmark: parameters as variables, data fixed: the empirical loss of a small ReLU
 network near an iterate (prints tables; not a test).
 
 The loss of a ``2-H-1`` network (or deeper, ``--widths 2,4,4,1``) with squared error on three

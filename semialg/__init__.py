@@ -41,7 +41,6 @@ from semialg.frontends.builder import (
 )
 from semialg.frontends.sympy import from_sympy, to_sympy
 from semialg.frontends.text import parse, parse_point
-from semialg.numeric import evaluate, exact_value, make_function
 
 __all__ = [
     "__version__", "SemialgError", "ParseError", "UnsupportedError", "InputError",
@@ -53,9 +52,10 @@ __all__ = [
     "from_jax", "jax_derivative", "from_torch", "torch_derivative", "from_onnx", "assert_valid",
 ]
 
-# The checks load z3 and the stratifier: imported on first use (PEP 562), so that
-# `import semialg` stays light.
+# The checks load the stratifier (and z3 when they ask it), the evaluators numpy: imported on
+# first use (PEP 562), so that `import semialg` loads none of numpy, networkx, z3, sympy, flint.
 _LAZY = {
+    "evaluate": "semialg.numeric", "exact_value": "semialg.numeric", "make_function": "semialg.numeric",
     "check": "semialg.checks.conservative", "stratify": "semialg.stratification", "lipschitz": "semialg.checks.lipschitz",
     "clarke_at": "semialg.checks.clarke", "critical": "semialg.checks.critical", "implicit": "semialg.checks.implicit",
     "derivative_at": "semialg.rules", "get_rule": "semialg.rules", "assert_valid": "semialg.checks.assert_valid",
@@ -73,3 +73,7 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'semialg' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

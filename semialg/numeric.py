@@ -24,8 +24,6 @@ import threading
 from fractions import Fraction
 from typing import Callable, Sequence
 
-import numpy as np
-
 from semialg.core.dag import Node, Program
 from semialg.core.errors import InputError
 from semialg.core.primitives import REGISTRY
@@ -36,7 +34,27 @@ ROUND_HALF_EVEN = "round_half_even"
 """Name of the sympy function ``primitives.Round.to_sympy`` returns; numpy's
 ``round`` (ties to even) implements it."""
 
-_LAMBDIFY_MODULES = [{ROUND_HALF_EVEN: np.round}, "numpy"]
+
+class _NumpyOnFirstUse:
+    """Stands for ``np`` until a float is computed: reading an attribute imports numpy (about
+    0.1 s, which :func:`exact_value` and ``import semialg`` do not need) and puts the module
+    itself in this module's globals, so later reads are plain global lookups.
+
+    >>> float(np.float64(0.5))
+    0.5
+    """
+
+    def __getattr__(self, name: str):
+        import numpy
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+    def __repr__(self) -> str:
+        return "<numpy, imported on first use>"
+
+
+np = _NumpyOnFirstUse()
+
 _CACHE: dict[tuple, Callable] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -63,7 +81,7 @@ def primitive_function(op: str, nargs: int, param=None) -> Callable:
             raise InputError(f"no primitive called '{op}'")
         symbols = sympy.symbols(f"a0:{nargs}") if nargs else ()
         expr = REGISTRY[op].to_sympy(list(symbols), param)
-        fn = sympy.lambdify(list(symbols), expr, modules=_LAMBDIFY_MODULES)
+        fn = sympy.lambdify(list(symbols), expr, modules=[{ROUND_HALF_EVEN: np.round}, "numpy"])
         with _CACHE_LOCK:
             _CACHE[key] = fn
     return fn

@@ -30,6 +30,7 @@ from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
 from semialg.frontends.coerce import as_point, as_program
+from semialg.frontends.normal_form import NotPiecewiseLinear, normal_form
 
 F0, F1, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
 PRESETS = ("pytorch", "jax", "tensorflow", "clarke")
@@ -429,11 +430,75 @@ def field_polys(strat, stratum, rule: Rule) -> list[list[Gradient]]:
         flat = [vals[id(o)] for o in rule.field.outputs]
         n = program.n_inputs
         return [[tuple(flat[i * n:(i + 1) * n])] for i in range(len(flat) // n)]
+    fast = _normal_form_field(strat, stratum, rule)
+    if fast is not None:
+        return fast
     values = strat.node_values(stratum)
     order = strat._walks[tuple(id(r) for r in program.outputs)][0]  # cached by node_values
     labels = {id(nd): lab for nd, lab in zip(strat.branch_nodes, stratum.labels)}
     gradients = strat._walks.setdefault("gradients", {})
     return backprop(order, values, labels, rule, program.inputs, program.outputs, gradient_cache=gradients)
+
+
+_MISSING = object()
+
+
+def _normal_form_field(strat, stratum, rule: Rule) -> list[list[Gradient]] | None:
+    """The rule's field on a stratum of a piecewise-linear program, from the branch labels alone:
+    forward mode through the kinks of the normal form (:mod:`semialg.frontends.normal_form`), the
+    rule's partial at each kink times its arguments' gradients. The same chain rule as
+    :func:`backprop` (products of the same local Jacobians, grouped differently), at the cost of
+    the kinks instead of the whole DAG. None when it does not apply: no normal form, a kink that
+    is not a branch node, or a set-valued partial (then :func:`backprop` forms the combinations)."""
+    cache = strat._walks
+    if "normal_form" not in cache:
+        try:
+            cache["normal_form"] = normal_form(strat.program)
+        except NotPiecewiseLinear:
+            cache["normal_form"] = None
+    nf = cache["normal_form"]
+    if nf is None:
+        return None
+    labels = cache.get("branch_index")
+    if labels is None:
+        labels = cache["branch_index"] = {id(nd): i for i, nd in enumerate(strat.branch_nodes)}
+    n = len(nf.inputs)
+    grads: list[list[Fraction]] = []
+    # a kink whose arguments use no other kink has a gradient that depends on its own label (and
+    # the rule) only; the memo lives with the stratification, which other rules may share
+    first_level = cache.setdefault(("first_level_gradients", type(rule), rule.base, rule.overrides), {})
+
+    def gradient_of(form) -> list[Fraction]:
+        g = [F0] * n
+        for i, c in form.inputs.items():
+            g[i] += c
+        for k, c in form.kinks.items():
+            for i, v in enumerate(grads[k]):
+                if v:
+                    g[i] += c * v
+        return g
+
+    for k, kink in enumerate(nf.kinks):
+        position = labels.get(id(kink.node), _MISSING)
+        if position is _MISSING:
+            return None
+        label = stratum.labels[position]
+        memo = first_level.get((k, label)) if kink.level == 0 else None
+        if memo is not None:
+            grads.append(memo)
+            continue
+        vertices = rule.partials(kink.node, label, len(kink.args))
+        if len(vertices) != 1:
+            return None
+        g = [F0] * n
+        for w, arg in zip(vertices[0], kink.args):
+            if w:
+                for i, v in enumerate(gradient_of(arg)):
+                    g[i] += w * v
+        grads.append(g)
+        if kink.level == 0:
+            first_level[(k, label)] = g
+    return [[tuple(Poly.constant(n, v) for v in gradient_of(o))] for o in nf.outputs]
 
 
 def field_on_stratum(strat, stratum, rule: Rule, at=None) -> list[list[tuple[str, ...]]]:

@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import random
+import re
 import shlex
 import signal
 import time
@@ -254,6 +255,36 @@ def run_clarke(n):
     return run
 
 
+LIFT = {"x": "(a + b)", "y": "(c - d)", "z": "(g + 2*h)"}
+"""Six inputs for a program of x, y, z: semialg answers piecewise-linear ones in reduced coordinates."""
+
+
+def lifted(prog):
+    """``prog`` composed with the linear map (a, b, c, d, g, h) -> (a + b, c - d, g + 2h): six inputs."""
+    text = re.sub(r"\b([xyz])\b", lambda m: LIFT[m.group(1)], prog.text)
+    return G.Program(text, ("a", "b", "c", "d", "g", "h"), [])
+
+
+def run_clarke_lifted(n):
+    run = Run()
+
+    @_settings(n)
+    @given(G.programs(allow_jumps=False), st.integers(0, 10 ** 6))
+    def body(prog, seed):
+        rng = rng_for(prog.text, seed, "lifted")
+        s = rng.choice(prog.sets)
+        point = s.point([P.rand_rational(rng) for _ in range(s.n_params)])
+        big = lifted(prog)
+        point6 = [point[0], 0, point[1] if len(point) > 1 else 0, 0, point[2] if len(point) > 2 else 0, 0]
+        at = ",".join(f"{v}={c}" for v, c in zip(big.names, point6))
+        argv = cli("clarke", big, "--at", at, "--timeout", TIMEOUT)
+        doc = run.call(argv)
+        if doc is not None:
+            run.add(K.judge_clarke(big, doc, point6, rng), argv)
+    body()
+    return run
+
+
 def run_critical(n):
     run = Run()
 
@@ -289,7 +320,16 @@ def test_oracle_critical_fast():
     run_critical(12).assert_none()
 
 
+def test_oracle_clarke_six_inputs_fast():
+    run_clarke_lifted(8).assert_none()
+
+
 # --------------------------------------------------------------------------- slow (> 2,000 programs)
+@pytest.mark.slow
+def test_oracle_clarke_six_inputs_slow():
+    run_clarke_lifted(150).assert_none()
+
+
 @pytest.mark.slow
 def test_oracle_check_pytorch_slow():
     run_check(600).assert_none()

@@ -1,4 +1,4 @@
-"""Wide outputs (issue 12): activation patterns, the kink legend, exact simplification of sign
+"""Wide outputs: activation patterns, the kink legend, exact simplification of sign
 conditions, and the width of the text reports of a 48-ReLU network.
 
 Independent checks: the simplified conditions are evaluated exactly (as ``Simplified`` and as

@@ -12,7 +12,6 @@ import argparse
 import sys
 
 from semialg import report
-from semialg.checks.conservative import check
 from semialg.core.budget import Deadline
 from semialg.core.errors import InputError
 from semialg.cli.common import (
@@ -27,6 +26,14 @@ from semialg.cli.common import (
     progress_printer,
     variables_from_args,
 )
+
+
+def check(*args, **kwargs):
+    """:func:`semialg.checks.conservative.check`, imported on the first call: the checks and the
+    stratifier behind them are loaded only when ``semialg check`` runs, not for ``--help``."""
+    from semialg.checks.conservative import check as conservative_check
+    return conservative_check(*args, **kwargs)
+
 
 def setup_check(parser: argparse.ArgumentParser) -> None:
     add_expression_arguments(parser)

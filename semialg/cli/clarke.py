@@ -12,7 +12,6 @@ import argparse
 import time
 
 from semialg import report
-from semialg.checks.clarke import NotLipschitzError, UndecidedError, clarke_at
 from semialg.cli.common import add_conditions_argument, add_time_limit_argument
 from semialg.cli.common import add_data_arguments, add_domain_arguments, add_expression_arguments, domain_from_args
 from semialg.cli.common import emit, load_program
@@ -36,6 +35,7 @@ def setup_clarke(parser: argparse.ArgumentParser) -> None:
 
 def run_clarke(args: argparse.Namespace) -> int:
     """Compute the exact Clarke Jacobian of EXPR at a rational point (its vertices)."""
+    from semialg.checks.clarke import NotLipschitzError, UndecidedError, clarke_at  # loaded when the command runs
     t0 = time.perf_counter()
     program = load_program(args)
     point = parse_point(args.at, program.inputs)

@@ -13,7 +13,6 @@ import argparse
 import sys
 
 from semialg import report
-from semialg.checks.critical import critical
 from semialg.cli.common import (
     add_conditions_argument,
     add_data_arguments,
@@ -43,6 +42,7 @@ def setup_critical(parser: argparse.ArgumentParser) -> None:
 
 def run_critical(args: argparse.Namespace) -> int:
     """Find artificial critical points and spurious values of a derivative rule (exit 1 if artificial ones exist)."""
+    from semialg.checks.critical import critical  # loaded when the command runs
     result = critical(args.expr, variables_from_args(args), rule=args.rule, overrides=args.overrides, field=args.field,
                       domain=domain_from_args(args), timeout=args.timeout, progress=progress_printer("critical"),
                       time_limit=args.time_limit, data=data_from_args(args))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 
 from semialg import report
-from semialg.checks.implicit.theorem import implicit
 from semialg.cli.common import add_time_limit_argument, emit
 from semialg.rules import PRESETS
 
@@ -41,6 +40,7 @@ def setup_implicit(parser: argparse.ArgumentParser) -> None:
 
 def run_implicit(args: argparse.Namespace) -> int:
     """Implicit differentiation of F(x, y) = 0: invertibility, J_G, Clarke vs conservative."""
+    from semialg.checks.implicit.theorem import implicit  # loaded when the command runs (with numpy)
     result = implicit(args.expr, args.x, args.y, args.at, rule=args.rule, overrides=args.overrides,
                       member=args.member, clarke=not args.no_clarke, explicit=not args.no_clarke,
                       timeout=args.timeout, time_limit=args.time_limit)

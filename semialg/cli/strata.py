@@ -28,8 +28,6 @@ from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.cli.common import add_data_arguments, add_domain_arguments, add_expression_arguments, domain_from_args
 from semialg.cli.common import emit, load_program
 from semialg.frontends.text import parse
-from semialg.report.check import domain_json, domain_statement
-from semialg.stratification import Options, stratify
 
 
 def setup_strata(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +59,8 @@ def _progress(label: str = "strata"):
 
 def run_strata(args: argparse.Namespace) -> int:
     """List the strata of EXPR: conditions, dimension, exact sample, piece, neighbours above."""
+    from semialg.report.check import domain_json, domain_statement  # loaded when the command runs
+    from semialg.stratification import Options, stratify
     t0 = time.perf_counter()
     program = load_program(args)
     local = domain_from_args(args)

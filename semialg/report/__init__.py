@@ -19,10 +19,24 @@ from typing import Any, Sequence
 
 from semialg import __version__
 from semialg.rules import fmt_exact
-from semialg.stratification.render import html  # noqa: F401  (one HTML renderer, shared)
 
 __all__ = ["OK", "FAILS", "USAGE", "UNKNOWN", "EXIT_CODES", "fmt_number", "fmt_float", "fmt_vector",
            "header", "to_jsonable", "dump_json", "exact_list", "sample_json", "vertices_json", "html"]
+
+
+def __getattr__(name: str):
+    """``html``, the one HTML renderer (shared with :mod:`semialg.stratification.render`), is
+    imported on first use (PEP 562): the stratifier behind it is not needed to print a report."""
+    if name == "html":
+        from semialg.stratification.render import html
+        globals()["html"] = html
+        return html
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 OK = 0
 """The property holds (conservative, computed)."""

@@ -22,8 +22,14 @@ def clarke_json(r, seconds: float | None = None) -> dict:
                 "reason": f"the convex hull of the Jacobians of {len(r.cells)} full-dimensional cell(s) meeting at the point",
                 "stratum": {"id": s.id, "dim": s.dim, "conditions": s.condition_text(),
                             "pattern": activation_pattern(r.stratification, s),
-                            "simplified": simplify_conditions(s.conditions, list(program.inputs))},
+                            "simplified": simplify_conditions(s.conditions, list(r.stratification.program.inputs))},
                 "cells": list(r.cells), "vertices": vertices_json(r.vertices)})
+    red = getattr(r, "reduction", None)
+    if red is not None:   # the stratum and cells are those of H, over s = B (x - c)
+        doc["reduced"] = {"coordinates": list(red.program.inputs), "program": red.program.to_text(),
+                          "basis": [[fmt_exact(v) for v in row] for row in red.basis],
+                          "linear": [[fmt_exact(v) for v in row] for row in red.linear],
+                          "pruning": red.pruned.summary()}
     if r.m == 1:
         doc["contains_zero"] = r.contains_zero
     if seconds is not None:

@@ -2,15 +2,38 @@
 algebraic numbers), three-valued results, and the satisfiability check of a conjunction."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
 
-import z3
-
 from semialg.core.poly import Poly
+
+
+class _Z3OnFirstUse:
+    """Stands for the module ``z3`` until a solver or a term is built: reading an attribute
+    imports z3 (about 30 ms, so ``import semialg.smt`` stays cheap when no query is asked) and
+    puts the module itself in place of this stand-in in every ``semialg.smt`` module that
+    holds it, so later reads are plain global lookups.
+
+    >>> z3.Real("x").sort()
+    Real
+    """
+
+    def __getattr__(self, name: str):
+        import z3 as module
+        for module_name, loaded in list(sys.modules.items()):
+            if module_name.startswith("semialg.smt") and getattr(loaded, "z3", None) is self:
+                loaded.z3 = module
+        return getattr(module, name)
+
+    def __repr__(self) -> str:
+        return "<z3, imported on first use>"
+
+
+z3 = _Z3OnFirstUse()
 
 SAT, UNSAT, UNKNOWN = "sat", "unsat", "unknown"
 Condition = tuple[Poly, int]

@@ -6,10 +6,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
-import z3
-
 from semialg.core.poly import Poly
-from semialg.smt.encoding import (
+from semialg.smt.encoding import (  # z3: imported on first use (see encoding._Z3OnFirstUse)
     SAT,
     UNKNOWN,
     UNSAT,
@@ -30,6 +28,7 @@ from semialg.smt.encoding import (
     timed_check,
     to_z3,
     unknown_reason,
+    z3,
 )
 
 

@@ -39,8 +39,6 @@ from fractions import Fraction
 from math import lcm
 from typing import Sequence
 
-import flint
-
 from semialg.core import primitives
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
@@ -123,6 +121,7 @@ class _Rows:
         self.kinks, self.rows, self.owners = kinks, rows, owners
         self.lower = sorted({level_of[k] for r in rows for k in r.kinks})
         self.den = lcm(1, *(r.const.denominator for r in rows), *(c.denominator for r in rows for c in r.inputs.values()))
+        import flint  # imported where the integer matrices are built: only a line walk needs it
         self.first = {}
         for i, (k, _) in enumerate(owners):
             self.first.setdefault(k, i)
@@ -145,6 +144,7 @@ class _Level:
     is the least common multiple that makes every coefficient an integer in these units."""
 
     def __init__(self, rows: _Rows, lower_scales: dict[int, int]):
+        import flint
         self.source = rows
         self.kinks, self.rows, self.owners, self.lower, self.first = rows.kinks, rows.rows, rows.owners, rows.lower, rows.first
         scale = rows.den
@@ -162,6 +162,7 @@ def _int_rows(mat, nrows: int, ncols: int) -> list[list[int]]:
 
 
 def _matrix(rows: list[list[int]], ncols: int):
+    import flint
     return flint.fmpz_mat(len(rows), ncols, [v for row in rows for v in row])
 
 

@@ -1,5 +1,5 @@
 """Short descriptions of strata for wide programs: activation patterns, a legend of the kinks,
-and sign conditions simplified exactly (issue 12, "wide outputs").
+and sign conditions simplified exactly.
 
 A stratum of a 48-ReLU network carries 48 sign conditions; printed in full a line runs to
 over a thousand characters. Two shorter descriptions describe the same stratum:

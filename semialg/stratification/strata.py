@@ -37,8 +37,6 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Sequence
 
-import networkx as nx
-
 from semialg.core.budget import Deadline
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
@@ -162,6 +160,7 @@ class Stratification:
         >>> len(s.graph().edges), len(s.graph(hasse=True).edges)
         (16, 12)
         """
+        import networkx as nx  # here, not at module level: it costs 0.1-0.2 s at start-up
         g = nx.DiGraph()
         for s in self.strata:
             g.add_node(s.id, dim=s.dim)
