@@ -40,13 +40,25 @@ piecewise linear (below it the direct computation is as fast and reports in ``x`
 
 def reduction_for(program: Program, center: Sequence, radius=0) -> Reduction | None:
     """The :class:`~semialg.frontends.reduce.Reduction` near ``center`` when ``program`` has more
-    than :data:`LOCAL_DIM` inputs and a piecewise-linear normal form; None otherwise."""
+    than :data:`LOCAL_DIM` inputs and a piecewise-linear normal form; None otherwise. The last
+    few are remembered (one ``assert_valid`` asks for the same one three times)."""
     if program.n_inputs <= LOCAL_DIM:
         return None
+    key = (program, tuple(Fraction(v) for v in center), Fraction(radius))
+    for k, red in _RECENT:
+        if k == key:
+            return red
     try:
-        return reduce_near(program, center, radius)
+        red = reduce_near(program, center, radius)
     except NotPiecewiseLinear:
-        return None
+        red = None
+    _RECENT.insert(0, (key, red))
+    del _RECENT[_REMEMBERED:]
+    return red
+
+
+_RECENT: list = []
+_REMEMBERED = 4
 
 
 def box_preimage(red: Reduction, conditions, timeout_ms: int | None = 10_000):

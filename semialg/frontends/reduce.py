@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
 from typing import Sequence
 
 from semialg.core.dag import Program
@@ -183,11 +184,34 @@ class KinkCount:
         return kink_summary(self.resolved, self.kept, "near the point" if self.near_point else "in the box")
 
 
-def _form_interval(form: AffineForm, center, radius, kink_intervals) -> tuple | None:
+class _Center:
+    """The center as integers over one denominator, for exact dot products at integer speed."""
+
+    def __init__(self, center):
+        self.den = lcm(*(c.denominator for c in center)) if center else 1
+        self.num = [c.numerator * (self.den // c.denominator) for c in center]
+
+    def dot(self, coeffs: dict) -> Fraction:
+        """``sum_i coeffs[i] * center[i]``, exactly."""
+        if not coeffs:
+            return F0
+        den = lcm(*(c.denominator for c in coeffs.values()))
+        total = sum(c.numerator * (den // c.denominator) * self.num[i] for i, c in coeffs.items())
+        return Fraction(total, den * self.den)
+
+
+def _abs_sum(coeffs: dict) -> Fraction:
+    if not coeffs:
+        return F0
+    den = lcm(*(c.denominator for c in coeffs.values()))
+    return Fraction(sum(abs(c.numerator) * (den // c.denominator) for c in coeffs.values()), den)
+
+
+def _form_interval(form: AffineForm, center: _Center, radius, kink_intervals) -> tuple | None:
     """The exact range of the input part over the box (``value at center +- r * sum |coeff|``) plus
     the interval of the kink part: an interval containing the form on the box."""
-    mid = form.const + sum((c * center[i] for i, c in form.inputs.items()), F0)
-    half = radius * sum((abs(c) for c in form.inputs.values()), F0)
+    mid = form.const + center.dot(form.inputs)
+    half = radius * _abs_sum(form.inputs) if radius else F0
     lo, hi = mid - half, mid + half
     for k, c in form.kinks.items():
         iv = kink_intervals[k]
@@ -204,6 +228,7 @@ def _resolve(nf: NormalForm, center, radius):
     argument of :mod:`semialg.frontends.prune` run on the normal form."""
     intervals: list = []
     branch_values: list = []
+    center = _Center(center)
     for kink in nf.kinks:
         boxes = [_form_interval(a, center, radius, intervals) for a in kink.args]
         possible = possible_branches(kink.op, kink.param, boxes, nearby=radius == 0)
