@@ -464,9 +464,13 @@ def _normal_form_field(strat, stratum, rule: Rule) -> list[list[Gradient]] | Non
         labels = cache["branch_index"] = {id(nd): i for i, nd in enumerate(strat.branch_nodes)}
     n = len(nf.inputs)
     grads: list[list[Fraction]] = []
-    # a kink whose arguments use no other kink has a gradient that depends on its own label (and
-    # the rule) only; the memo lives with the stratification, which other rules may share
-    first_level = cache.setdefault(("first_level_gradients", type(rule), rule.base, rule.overrides), {})
+    # a kink's gradient depends only on its label, the rule, and the gradients of the kinks its
+    # arguments use; memoised gradients are shared objects, so those are named by identity (the
+    # memo keeps them alive); the memo lives with the stratification, which other rules may share
+    memo = cache.setdefault(("kink_gradients", type(rule), rule.base, rule.overrides), {})
+    uses = cache.get("kink_uses")
+    if uses is None:
+        uses = cache["kink_uses"] = [tuple(sorted({j for a in k.args for j in a.kinks})) for k in nf.kinks]
 
     def gradient_of(form) -> list[Fraction]:
         g = [F0] * n
@@ -483,9 +487,10 @@ def _normal_form_field(strat, stratum, rule: Rule) -> list[list[Gradient]] | Non
         if position is _MISSING:
             return None
         label = stratum.labels[position]
-        memo = first_level.get((k, label)) if kink.level == 0 else None
-        if memo is not None:
-            grads.append(memo)
+        key = (k, label, tuple(id(grads[j]) for j in uses[k]))
+        known = memo.get(key)
+        if known is not None:
+            grads.append(known)
             continue
         vertices = rule.partials(kink.node, label, len(kink.args))
         if len(vertices) != 1:
@@ -496,8 +501,7 @@ def _normal_form_field(strat, stratum, rule: Rule) -> list[list[Gradient]] | Non
                 for i, v in enumerate(gradient_of(arg)):
                     g[i] += w * v
         grads.append(g)
-        if kink.level == 0:
-            first_level[(k, label)] = g
+        memo[key] = g
     return [[tuple(Poly.constant(n, v) for v in gradient_of(o))] for o in nf.outputs]
 
 
