@@ -68,6 +68,7 @@ class ClarkeResult:
     program: Program
     stratification: Stratification
     reduction: object = None   # many inputs: the Reduction whose H the stratum and cells belong to
+    ellipsoid: tuple | None = None   # (center, form): {g : (g - c)^T form (g - c) <= 1}, not a polytope (a norm's kink)
 
     @property
     def n(self) -> int:
@@ -110,7 +111,16 @@ class ClarkeResult:
         (True, False, True)
         """
         flat = _flatten_input(matrix, self.m, self.n)
-        return in_hull(flat, [_flat(v) for v in self.vertices])
+        if self.ellipsoid is not None:
+            center, form = self.ellipsoid
+            d = [g - c for g, c in zip(flat, center)]
+            return sum((d[i] * form[i][j] * d[j] for i in range(len(d)) for j in range(len(d))), Fraction(0)) <= 1
+        vertices = [_flat(v) for v in self.vertices]
+        if not all(isinstance(c, Fraction) for v in vertices for c in v):   # algebraic limits (a lifted program)
+            if len(vertices) == 1:
+                return all(exact_sign(a - b) == 0 for a, b in zip(flat, vertices[0]))
+            raise UndecidedError("membership in a hull of algebraic vertices is not computed")
+        return in_hull(flat, vertices)
 
     @property
     def contains_zero(self) -> bool:
@@ -375,6 +385,10 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     [[['0', '1'], ['1', '0']], [['1', '0'], ['0', '1']]]
     """
     program = as_program(program, variables, data)
+    from semialg.frontends.lift import needs_lifting
+    if needs_lifting(program) and domain is None:   # roots, quotients, norms: semialg.checks.lifted_clarke
+        from semialg.checks.lifted_clarke import lifted_clarke_at
+        return lifted_clarke_at(program, as_point(point, program.inputs), int(timeout * 1000), stratification)
     from semialg.frontends.domains import Plane, Segment
     if isinstance(domain, (Segment, Plane)):
         kind = type(domain).__name__.lower()

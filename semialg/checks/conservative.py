@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 
 from semialg.checks import VerdictResult, with_total
 from semialg.checks.geometry import NO, UNKNOWN, YES, projection_violation
+from semialg.checks.lifted import NonFiniteWitness, UnboundedSlope, lifted_slopes, nonfinite_witness, with_reciprocals_stratum
 from semialg.checks.lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, Jump, lipschitz
 from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
@@ -212,6 +213,14 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     except (TimeLimitReached, KeyboardInterrupt) as exc:
         timings["check"] = time.perf_counter() - t2
         return _with_domain(local, _stopped(exc, deadline, program, rule_obj, strat, timings))
+    if lip.status != NOT_LIPSCHITZ and strat is not None and strat.program.lifting is not None:
+        lip = lifted_slopes(lip, strat, timeout_ms)   # a root can make a continuous function's slope unbounded
+    if lip.status == NOT_LIPSCHITZ and isinstance(lip.witness, UnboundedSlope):
+        timings["check"] = time.perf_counter() - t2
+        w = lip.witness
+        reason = (f"the slope is unbounded at {_fmt_point(w.point)}: (f(x + h d) - f(x)) / h -> {w.limit} as h -> 0+ "
+                  f"along d = {_fmt_point(w.direction)}")
+        return _with_domain(local, CheckResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, (), None, w, timings))
     if lip.status == NOT_LIPSCHITZ:
         timings["check"] = time.perf_counter() - t2
         j = lip.witness
@@ -232,6 +241,10 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
         reason = (f"a projection-formula violation was found on stratum {witness.stratum}, but continuity is "
                   f"undecided ({lip.reason}), so no refutation is given")
         return _with_domain(local, CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, reports, None, None, timings))
+    if isinstance(witness, NonFiniteWitness):
+        reason = (f"the rule's value at {_fmt_point(witness.point)} (stratum {witness.stratum}) is "
+                  f"({', '.join(witness.value)}): not finite, so not a conservative field there")
+        return _with_domain(local, CheckResult(NOT_CONSERVATIVE, reason, program, rule_obj, strat, reports, witness, None, timings))
     if witness is not None:
         if framework is not None and local is None:
             witness = _confirm_with_framework(witness, function, framework, example, program)
@@ -454,6 +467,7 @@ def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progr
             unknowns.append(f"stratum {s.id}: {exc}")
             fields[s.id] = []
     asked = strat.asked()
+    witness = nonfinite_witness(strat, fields, rule) if strat.program.lifting is not None else None
     for done, s in enumerate(asked):
         deadline.check("check", done, len(asked), unit="strata")
         if progress is not None and time.perf_counter() - last > 1.0:
@@ -474,10 +488,18 @@ def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progr
                 for k, (piece, vertices) in enumerate(zip(s.piece, fields[sid])):
                     grad = piece.gradient()
                     for v in vertices:
+                        if not all(isinstance(c, type(grad[0])) for c in v):
+                            status, reason = UNKNOWN, "the rule's value is not finite here, but it was not re-checked"
+                            continue
                         g = [vi - gi for vi, gi in zip(v, grad)]
-                        answer = projection_violation(s, g, deadline.query_ms(timeout_ms), method)
+                        asked_on = with_reciprocals_stratum(strat, s, g) if strat.program.lifting is not None else s
+                        if asked_on is None:
+                            status, reason = UNKNOWN, (f"the field of stratum {sid} involves 1/s for a root s that "
+                                                       "vanishes here: its limit is not decided")
+                            continue
+                        answer = projection_violation(asked_on, g, deadline.query_ms(timeout_ms), method)
                         if answer.status == NO:
-                            w = _witness(strat, s, k, v, answer, kind, sid, timeout_ms)
+                            w = _witness(strat, asked_on, k, v, answer, kind, sid, timeout_ms)
                             if w is not None:
                                 witness, status = w, NO
                                 break

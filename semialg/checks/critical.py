@@ -369,6 +369,8 @@ def for_check(result, timeout: float = 60.0, deadline: Deadline | None = None) -
     """
     if result.stratification is None or result.verdict == NOT_LIPSCHITZ_V:
         return None
+    if result.stratification.program.lifting is not None:   # roots/norms: Clarke sets per point (clarke_at) only
+        return None
     t0 = time.perf_counter()
     fields = {rep.stratum.id: [list(v) for v in rep.field] for rep in result.strata if rep.field}
     if deadline is not None and deadline.expired():

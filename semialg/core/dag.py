@@ -114,6 +114,9 @@ def fold(roots: Iterable[Node], combine: Callable[[Node, list], object]) -> dict
     return values
 
 
+# the auxiliary variables a lifted node carries as trailing arguments (semialgebraic lifting)
+AUX_ARGS = {"sqrt": 2, "cbrt": 2, "rpow": 2, "norm": 2, "inv": 1}
+
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "cmp": 4, "add": 5, "mul": 6, "neg": 7, "pow": 8, "atom": 9}
 
 
@@ -132,10 +135,16 @@ def _node_text(node: Node, parts: list[tuple[str, int]], text_of: Callable[[Node
         return f"({text})" if prec < level else text
 
     op = node.op
+    if op in AUX_ARGS and len(node.args) > 1 and node.args[-1].op == "var" and str(node.args[-1].param).startswith("_"):
+        parts = parts[:len(parts) - AUX_ARGS[op]]   # a lifted node: its auxiliary variables are not written
     if op == "const":
         return _fmt_const(node.param)
     if op == "var":
         return (str(node.param), P["atom"])
+    if op == "inv":
+        return (f"1 / {wrap(parts[0], P['mul'] + 1)}", P["mul"])
+    if op == "rpow":
+        return (f"{wrap(parts[0], P['pow'] + 1)}**({_fmt_const(node.param)[0]})", P["pow"])
     if op == "add":
         out = wrap(parts[0], P["add"])
         for arg, part in zip(node.args[1:], parts[1:]):
@@ -262,6 +271,7 @@ class Program:
 
     inputs: tuple[str, ...]
     outputs: tuple[Node, ...]
+    lifting: object = field(default=None, compare=False)   # a frontends.lift.Lifting: aux variables
 
     @property
     def n_inputs(self) -> int:

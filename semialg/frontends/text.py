@@ -38,12 +38,10 @@ NOT_SEMIALGEBRAIC = {
     "softplus": "it is transcendental (not semialgebraic); relu(a) is the piecewise-linear version",
     "gelu": "it is transcendental (not semialgebraic)", "silu": "it is transcendental (not semialgebraic)",
     "elu": "it uses exp (not semialgebraic)", "erf": "it is transcendental (not semialgebraic)",
-    "sqrt": "it is not piecewise polynomial (semialgebraic, but roots are outside the supported fragment)",
-    "cbrt": "it is not piecewise polynomial", "norm": "the Euclidean norm is a square root; write abs(x) + abs(y) (L1) or max(abs(x), abs(y)) (Linf)",
     "softmax": "it is transcendental (not semialgebraic)", "atan": "it is transcendental (not semialgebraic)",
     "asin": "it is transcendental (not semialgebraic)", "acos": "it is transcendental (not semialgebraic)",
     "sinh": "it is transcendental (not semialgebraic)", "cosh": "it is transcendental (not semialgebraic)",
-    "pow": "powers are written a**k with a constant integer k", "mod": "it is not continuous and not supported",
+    "pow": "powers are written a**k, with k a constant (integer or rational, e.g. x**(3/2))", "mod": "it is not continuous and not supported",
     "ceil": "it is not a primitive; write -floor(-a)",
 }
 NAMED_CONSTANTS = {"pi": "pi is transcendental", "e": "e is transcendental (write the variable under another name if you meant one)",
@@ -227,13 +225,18 @@ class _Parser:
                              "write a**k with a constant integer k", node.right, UnsupportedError)
             k = exponent.param
             if k.denominator != 1:
-                self.fail_at(f"the non-integer power **{k}{{where}} is not supported, because roots are not piecewise polynomial",
-                             node.right, UnsupportedError)
+                if base.is_const:
+                    self.fail_at(f"the power **{k}{{where}} of a constant is not supported; write the number", node.right,
+                                 UnsupportedError)
+                # a rational power: the real root, lifted exactly (theory §1); a negative one divides
+                root = Node.make("rpow", (base,), Fraction(abs(k)))
+                return Node.make("inv", (root,)) if k < 0 else root
             if k < 0:
                 if base.is_const and base.param != 0:
                     return Node.const(base.param ** int(k))
-                self.fail_at("a negative power{where} is not supported, because it divides by a non-constant", node.right,
-                             UnsupportedError)
+                if base.is_const:
+                    self.fail_at("zero to a negative power{where} is undefined", node.right)
+                return Node.make("inv", (power(base, int(-k)),))
             return power(base, int(k))
         if isinstance(op, (ast.BitOr, ast.BitAnd)):
             word = "or" if isinstance(op, ast.BitOr) else "and"
@@ -248,9 +251,8 @@ class _Parser:
         if isinstance(op, ast.Mult):
             return mul(left, right)
         if isinstance(op, ast.Div):
-            if not right.is_const:
-                self.fail_at("division by a non-constant{where} is not supported, because the result is not piecewise "
-                             "polynomial; multiply through, or divide by a number", node.right, UnsupportedError)
+            if not right.is_const:   # a quotient: a reciprocal, lifted exactly (undefined where right = 0)
+                return mul(left, Node.make("inv", (right,)))
             if right.param == 0:
                 self.fail_at("division by zero{where}", node.right)
             return mul(left, Node.const(1 / right.param))
@@ -304,6 +306,15 @@ class _Parser:
         name = node.func.id
         if name in NOT_SEMIALGEBRAIC:
             self.fail_at(f"'{name}'{{where}} is not supported, because {NOT_SEMIALGEBRAIC[name]}", node, UnsupportedError)
+        if name in ("norm1", "norminf"):   # the L1 and L-infinity norms: piecewise linear already
+            if node.keywords or not node.args:
+                self.fail_at(f"{name}(a, b, ...){{where}} takes one or more arguments, e.g. {name}(x, y)", node)
+            absolute = [Node.make("abs", (self.numeric(a),)) for a in node.args]
+            if len(absolute) == 1:
+                return absolute[0]
+            return add(*absolute) if name == "norm1" else Node.make("max", absolute)
+        if name == "rpow":
+            self.fail_at("rpow{where} is internal; write a rational power as a**(p/q), e.g. x**(3/2)", node)
         canonical = primitives.ALIASES.get(name, name)
         if canonical not in primitives.REGISTRY or canonical in ("lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not"):
             self.fail_at(f"unknown function '{name}'{{where}}" + (_suggest(name, _known_names()) or

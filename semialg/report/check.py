@@ -12,15 +12,28 @@ WIDE = 200
 """Table cells longer than this do not widen their column; a longer Clarke set is abbreviated."""
 
 
-def field_at_sample(stratum, vertices_per_output) -> list:
-    """Field vertices at the sample: vectors for a scalar function, Jacobians (rows) otherwise."""
+def field_at_sample(stratum, vertices_per_output, lifting=None) -> list:
+    """Field vertices at the sample: vectors for a scalar function, Jacobians (rows) otherwise.
+    A lifted program's (``lifting``): the user's components, reciprocals as ``1/s``, and ``nan`` /
+    ``inf`` where the rule's value is not finite."""
     from semialg.stratification import point_sympy
     point = stratum.sample if stratum.rational else point_sympy(stratum.sample)
-    rows = [sorted({tuple(fmt_exact(p.eval(point)) for p in g) for g in vs}) for vs in vertices_per_output]
+    n = None
+    if lifting is not None:
+        from semialg.rules import with_reciprocals
+        point = with_reciprocals(lifting, point)
+        n = lifting.n_user
+    rows = [sorted({tuple(fmt_exact(p.eval(point)) if hasattr(p, "eval") else p.kind for p in g[:n]) for g in vs})
+            for vs in vertices_per_output]
     if len(rows) == 1:
         return [list(v) for v in rows[0]]
     import itertools
     return [[list(r) for r in combo] for combo in itertools.islice(itertools.product(*rows), 256)]
+
+
+def _lifting(result):
+    strat = result.stratification
+    return strat.program.lifting if strat is not None else None
 
 
 def _vertex(vert) -> str:
@@ -34,7 +47,8 @@ def check_json(result, critical: dict | None = None) -> dict:
     """A check result as the JSON object of docs/cli.md (``critical``: the sets of ``for_check``)."""
     out = header("check", result.function, list(result.program.inputs))
     out.update({"rule": result.rule.name, "verdict": result.verdict, "reason": result.reason})
-    names = list(result.program.inputs)
+    names = list(result.stratification.program.inputs) if result.stratification is not None else list(result.program.inputs)
+    lifting = _lifting(result)
     original = _to_original(result)
     if result.domain is not None:
         out["domain"] = domain_json(result.domain, result.verdict)
@@ -48,7 +62,7 @@ def check_json(result, critical: dict | None = None) -> dict:
         if original is not None:
             entry["original"] = exact_list(original(s.sample))
         entry["piece"] = [p.to_str(names) for p in s.piece]
-        entry["field"] = field_at_sample(s, rep.field)
+        entry["field"] = field_at_sample(s, rep.field, lifting)
         entry["status"] = rep.status
         if critical is not None:
             from semialg.report.critical import clarke_json
@@ -63,6 +77,12 @@ def check_json(result, critical: dict | None = None) -> dict:
         out["artificial_critical"], out["spurious"] = sets["artificial_critical"], sets["spurious"]
     w = result.witness
     out["witness"] = None
+    if lifting is not None and result.stratification.undefined:
+        out["undefined"] = undefined_json(result.stratification)
+    if w is not None and not hasattr(w, "direction"):   # the rule's value is NaN or inf
+        out["witness"] = {"kind": "non_finite", "stratum": w.stratum, "output": w.output, "point": exact_list(w.point),
+                          "value": list(w.value), "source": w.source}
+        w = None
     if w is not None:
         out["witness"] = {"stratum": w.stratum, "output": w.output, "point": exact_list(w.point),
                           "direction": exact_list(w.direction),
@@ -73,7 +93,12 @@ def check_json(result, critical: dict | None = None) -> dict:
             out["witness"]["point_float"] = [float(v) for v in w.point]
         if original is not None:
             out["witness"]["original"] = exact_list(original(w.point))
-    if result.jump is not None:
+    if result.jump is not None and hasattr(result.jump, "limit") and hasattr(result.jump, "quotients"):
+        j = result.jump
+        out["witness"] = {"kind": "unbounded_slope", "stratum": j.stratum, "point": exact_list(j.point),
+                          "direction": exact_list(j.direction), "limit": j.limit,
+                          "numeric": [{"h": h, "quotient": q} for h, q in j.quotients]}
+    elif result.jump is not None:
         j = result.jump
         out["witness"] = {"kind": "jump", "stratum": j.stratum, "neighbour": j.neighbour, "point": exact_list(j.point),
                           "value": exact_list(j.value), "limit": exact_list(j.limit)}
@@ -111,7 +136,7 @@ def _strata_rows(result, critical, shown, describer, names, with_piece: bool) ->
     abbreviated = False
     for rep in shown:
         s = rep.stratum
-        field_text = " | ".join(_vertex(vert) for vert in field_at_sample(s, rep.field))
+        field_text = " | ".join(_vertex(vert) for vert in field_at_sample(s, rep.field, _lifting(result)))
         clarke = ()
         if critical is not None:
             vertices = critical["clarke"][s.id].vertices
@@ -135,7 +160,8 @@ def check_text(result, critical: dict | None = None, conditions: str = "auto") -
         lines.append(f"  {domain_statement(result.domain, result.verdict)}")
     if result.segment_integral is not None:
         lines.append(f"  {_balance_text(result.segment_integral)}")
-    names = list(result.program.inputs)
+    names = list(result.stratification.program.inputs) if result.stratification is not None else list(result.program.inputs)
+    lifting = _lifting(result)
     original = _to_original(result)
     describer = None
     if result.strata:
@@ -160,6 +186,13 @@ def check_text(result, critical: dict | None = None, conditions: str = "auto") -
         if len(result.strata) > MAX_ROWS:
             lines.append(f"  ... {len(result.strata) - MAX_ROWS} more strata (--json lists all)")
     w = result.witness
+    if lifting is not None and result.stratification.undefined:
+        lines += [""] + undefined_text(result.stratification)
+    if w is not None and not hasattr(w, "direction"):
+        lines += ["", "witness (exact):",
+                  f"  at ({', '.join(exact_list(w.point))}) (stratum {w.stratum}) the rule returns ({', '.join(w.value)})",
+                  f"  ({w.source}); a conservative field has finite, locally bounded values"]
+        w = None
     if w is not None:
         lines += ["", "witness (exact):",
                   f"  stratum {w.stratum}, point ({', '.join(exact_list(w.point))})"
@@ -180,7 +213,12 @@ def check_text(result, critical: dict | None = None, conditions: str = "auto") -
                     "NOT the value the check used (the traced derivative and the framework disagree here)")
             lines.append(f"  {fw['name']} autodiff at the point returns ({', '.join(f'{g:.6g}' for g in fw['gradient'])}): "
                          f"{said}")
-    if result.jump is not None:
+    if result.jump is not None and hasattr(result.jump, "quotients"):
+        j = result.jump
+        lines += ["", f"unbounded slope (exact): at ({', '.join(exact_list(j.point))}) along d = ({', '.join(exact_list(j.direction))}),",
+                  f"  (f(x + h d) - f(x)) / h -> {j.limit} as h -> 0+ (numerically: "
+                  + ", ".join(f"h = {h:g}: {q:.4g}" for h, q in j.quotients) + ")"]
+    elif result.jump is not None:
         j = result.jump
         lines += ["", f"jump (exact): at ({', '.join(exact_list(j.point))}) in stratum {j.stratum} the value is "
                       f"{', '.join(exact_list(j.value))}; the limit from stratum {j.neighbour} is {', '.join(exact_list(j.limit))}"]
@@ -242,3 +280,37 @@ def _balance_text(balance: dict) -> str:
         return head + ": equal (exact)"
     diff = [a - b for a, b in zip(balance["integral"], balance["f_b_minus_f_a"])]
     return head + f": they differ by {one(diff)}"
+
+
+def undefined_json(strat) -> list[dict]:
+    """Where a lifted program has no value: each cell's conditions and an exact sample (user variables)."""
+    from semialg.stratification.cells import SIGN_TEXT
+    lifting = strat.program.lifting
+    names = list(strat.program.inputs)
+    out = []
+    for conds, sample, labels in strat.undefined:
+        own = [f"{p.to_str(names)} {SIGN_TEXT[s]} 0" for p, s in conds
+               if not any(p.terms and any(m[i] for m in p.terms) for i in range(lifting.n_user, len(names)))]
+        out.append({"conditions": own or ["true"], "sample": exact_list(lifting.user_point(sample)),
+                    "reason": _undefined_reason(strat, labels)})
+    return out
+
+
+def undefined_text(strat) -> list[str]:
+    cells = undefined_json(strat)
+    lines = [f"undefined: the program has no value on {len(cells)} cell{'s' if len(cells) != 1 else ''}"
+             + (" (the first 64)" if len(cells) >= 64 else "") + " (checks ask their questions where it is defined):"]
+    for c in cells[:8]:
+        lines.append(f"  {' and '.join(c['conditions'])}: e.g. at ({', '.join(c['sample'])}), {c['reason']}")
+    if len(cells) > 8:
+        lines.append(f"  ... {len(cells) - 8} more (--json lists them)")
+    return lines
+
+
+def _undefined_reason(strat, labels) -> str:
+    for node, label in zip(strat.branch_nodes, labels):
+        if node.op == "inv" and label == "zero":
+            return "a division by 0"
+        if node.op in ("sqrt", "rpow") and label == "neg":
+            return "an even root of a negative number"
+    return "no value"

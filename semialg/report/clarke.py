@@ -24,6 +24,11 @@ def clarke_json(r, seconds: float | None = None) -> dict:
                             "pattern": activation_pattern(r.stratification, s),
                             "simplified": simplify_conditions(s.conditions, list(r.stratification.program.inputs))},
                 "cells": list(r.cells), "vertices": vertices_json(r.vertices)})
+    if getattr(r, "ellipsoid", None) is not None:
+        center, form = r.ellipsoid
+        doc["reason"] = "the convex hull of the limits of the gradient near the point: an ellipsoid, not a polytope"
+        doc["set"] = {"kind": "ellipsoid", "center": [fmt_exact(v) for v in center],
+                      "form": [[fmt_exact(v) for v in row] for row in form], "description": ellipsoid_text(r.ellipsoid)}
     red = getattr(r, "reduction", None)
     if red is not None:   # the stratum and cells are those of H, over s = B (x - c)
         doc["reduced"] = {"coordinates": list(red.program.inputs), "program": red.program.to_text(),
@@ -47,6 +52,15 @@ def clarke_text(r, conditions: str = "auto") -> str:
     describer = Describer(r.stratification, conditions, [s])
     said = describer.describe(s)
     inline = describer.mode != "pattern"
+    if getattr(r, "ellipsoid", None) is not None:
+        lines = [f"{headline(program.to_text(), 120)} at {where}",
+                 f"stratum {s.id}, dimension {s.dim}; full-dimensional cells meeting here: {', '.join(map(str, r.cells))}",
+                 f"Clarke Jacobian = {ellipsoid_text(r.ellipsoid)}",
+                 "  (the convex hull of the gradient's limits at the point, which fill the boundary: not a polytope)"]
+        if r.m == 1:
+            lines.append("0 is in the Clarke set: the point is Clarke critical" if r.contains_zero
+                         else "0 is not in the Clarke set: the point is not Clarke critical")
+        return "\n".join(lines)
     lines = [f"{headline(program.to_text(), 120)} at {where}",
              f"stratum {s.id}" + (f" ({said})" if inline else "") + f", dimension {s.dim}; "
              f"full-dimensional cells meeting here: {', '.join(map(str, r.cells))}",
@@ -65,3 +79,23 @@ def clarke_text(r, conditions: str = "auto") -> str:
         lines.append(f"(in reduced coordinates: f = g0.(x - c) + H(s), s = B (x - c) in {red.dim} variable"
                      f"{'s' if red.dim != 1 else ''}; the stratum and cells are H's; {red.pruned.summary()})")
     return "\n".join(lines)
+
+
+def ellipsoid_text(ellipsoid) -> str:
+    """``the unit disc {g : g1**2 + g2**2 <= 1}``, or the quadratic form written out."""
+    center, form = ellipsoid
+    n = len(center)
+    g = [f"(g{i + 1} - {fmt_exact(c)})" if c else f"g{i + 1}" for i, c in enumerate(center)]
+    terms = []
+    for i in range(n):
+        for j in range(i, n):
+            coef = form[i][j] * (1 if i == j else 2)
+            if coef:
+                mono = f"{g[i]}**2" if i == j else f"{g[i]}*{g[j]}"
+                terms.append(mono if coef == 1 else f"{fmt_exact(coef)}*{mono}")
+    body = "{g : " + " + ".join(terms) + " <= 1}"
+    unit = all(form[i][j] == (1 if i == j else 0) for i in range(n) for j in range(n))
+    if unit:
+        name = {1: "the interval", 2: "the unit disc", 3: "the unit ball"}.get(n, "the unit ball")
+        return f"{name} {body}" + (f" centred at ({', '.join(fmt_exact(c) for c in center)})" if any(center) else "")
+    return f"the ellipsoid {body}"

@@ -312,7 +312,7 @@ _PINNED: dict = {}   # algebraic point -> (z3 coordinates, a model pinning them,
 
 
 def enumerate_points(conds: Sequence[Condition], nvars: int, limit: int = 64,
-                     timeout_ms: int | None = 10_000) -> list[tuple] | None:
+                     timeout_ms: int | None = 10_000, free: int = 0) -> list[tuple] | None:
     """Every point of a finite cell (a 0-dimensional stratum), exact; None if undecided
     or more than ``limit`` points. Each model is blocked by ``x != model(x)`` (z3's
     algebraic numerals are exact) until the cell has no more points.
@@ -336,7 +336,8 @@ def enumerate_points(conds: Sequence[Condition], nvars: int, limit: int = 64,
         model = solver.model()
         values = [model.eval(x, model_completion=True) for x in xs]
         points.append(tuple(_model_value(v) for v in values))
-        solver.add(z3.Or(*[x != v for x, v in zip(xs, values)]) if nvars else z3.BoolVal(False))
+        kept = nvars - free
+        solver.add(z3.Or(*[x != v for x, v in zip(xs[:kept], values[:kept])]) if kept else z3.BoolVal(False))
     return None
 
 

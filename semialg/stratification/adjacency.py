@@ -166,23 +166,24 @@ def _spread(cone, key) -> tuple[bool, bool]:
 
 
 def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: Options, keys: dict,
-              frontier: Frontier | None = None):
+              frontier: Frontier | None = None, free: int = 0):
     """``(strata, above, reasons)``: the neighbours above every stratum (see the module docstring);
     ``strata`` comes back longer when a finite stratum had to be split into its points.
-    With ``frontier``, every pair a sample cannot decide is certified on all of the stratum."""
+    With ``frontier``, every pair a sample cannot decide is certified on all of the stratum.
+    ``free``: trailing variables no condition mentions (a lifted program's reciprocals)."""
     search = Search(strata, leaves, tree, n, options, keys)
     above = []
     deadline = options.deadline
     for s in strata:
         if deadline is not None and not s.id & 63:
             deadline.check("adjacency", s.id, len(strata), unit="strata")
-        if s.dim == n and not search.unknown_dim:
+        if s.dim == n - free and not search.unknown_dim:
             above.append([])
         else:
             above.append(search.above(s, s.sample, leaves[s.id].cone))
     if frontier is not None:
         for s, pool in zip(strata, certified_pairs(leaves)):
-            if pool and s.dim is not None and 0 < s.dim < n:
+            if pool and s.dim is not None and 0 < s.dim < n - free:
                 if deadline is not None:
                     deadline.check("adjacency", s.id, len(strata), unit="strata")
                 above[s.id] = _certified(s, above[s.id], [strata[j] for j in pool], frontier, search.reasons)
@@ -190,7 +191,7 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
     for s in list(strata):
         if s.dim != 0 or s.linear:
             continue
-        points = smt.enumerate_points(s.conditions, n, 64, options.query_ms())
+        points = smt.enumerate_points(s.conditions, n, 64, options.query_ms(), free)
         if points is None:
             search.reasons.append(f"the points of the 0-dimensional stratum {s.id} could not be enumerated")
             continue

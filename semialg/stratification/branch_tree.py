@@ -34,6 +34,7 @@ from semialg.core import primitives
 from semialg.core.budget import Deadline
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.poly import Poly
+from semialg.core.primitives.semialgebraic import UNDEFINED
 from semialg.stratification.cells import (
     Condition,
     StratifyError,
@@ -161,6 +162,7 @@ class Walker:
         self.reasons: list[str] = []
         self.tree = Tree()
         self.leaves: list[Leaf] = []
+        self.undefined: list[tuple] = []   # (conditions, sample, labels) of cells where the program has no value
         self.domain_pos = self.pos[id(options.domain)] if options.domain is not None and options.prune_domain else None
         # memo of every node's value (and a branching node's normalized branches) keyed by the
         # labels of the branching nodes its arguments depend on: a value is computed once per
@@ -317,8 +319,11 @@ class Walker:
             if hit is None:
                 node = order[i]
                 args = [values[j] for j in self.arg_pos[i]]
-                hit = self.memo[i][key] = [(b.label, b.value, self._normalized(b.conditions))
-                                           for b in primitives.REGISTRY[node.op].branches(args, node.param)]
+                if any(a is UNDEFINED for a in args):   # no value below: none here either (one pseudo-branch)
+                    hit = self.memo[i][key] = [("undefined", UNDEFINED, [])]
+                else:
+                    hit = self.memo[i][key] = [(b.label, b.value, self._normalized(b.conditions))
+                                               for b in primitives.REGISTRY[node.op].branches(args, node.param)]
             pending = []
             split_memo: dict = {}
             for label, value, conds in hit:
@@ -355,6 +360,10 @@ class Walker:
             start = i + 1
         leaf_labels = tuple(labels[i] for i in self.branch_positions)
         piece = tuple(values[i] for i in self.output_positions)
+        if any(v is UNDEFINED for v in piece):   # the program has no value on this cell: a finding, not a stratum
+            if len(self.undefined) < 64:
+                self.undefined.append((tuple(self.conds), sample if sample is not None else _cone_point(cone), leaf_labels))
+            return None
         self.leaves.append(Leaf(tuple(self.conds), sample, leaf_labels, piece, tree_node, cone))
         return None
 

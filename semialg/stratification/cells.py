@@ -22,6 +22,7 @@ from semialg.core import primitives
 from semialg.core.dag import Node
 from semialg.core.errors import SemialgError
 from semialg.core.poly import Poly
+from semialg.core.primitives.semialgebraic import UNDEFINED
 from semialg.smt import AlgebraicNumber
 
 Condition = tuple[Poly, int]
@@ -113,8 +114,17 @@ def is_branching(node: Node) -> bool:
 
 
 def smooth_value(node: Node, args: list, n: int, var_index: dict[str, int]):
-    """Value (Poly or bool) of a node that does not branch, from its arguments' values."""
+    """Value (Poly or bool) of a node that does not branch, from its arguments' values
+    (:data:`~semialg.core.primitives.semialgebraic.UNDEFINED` where an argument has none,
+    except the branch a ``where`` does not take)."""
     op = node.op
+    if op == "where":
+        if args[0] is UNDEFINED:
+            return UNDEFINED
+        return args[1] if args[0] else args[2]
+    for a in args:
+        if a is UNDEFINED:
+            return UNDEFINED
     if op == "add":
         if len(args) > 2 and all(isinstance(a, Poly) for a in args):
             return sum_polys(args, n)
@@ -166,6 +176,8 @@ def sum_polys(polys: Sequence[Poly], n: int) -> Poly:
 
 def branch_value(node: Node, args: list, label):
     """Value of a branching node on the branch ``label``."""
+    if label == "undefined" or any(a is UNDEFINED for a in args):
+        return UNDEFINED
     try:
         return primitives.REGISTRY[node.op].value(label, args, node.param)
     except KeyError:

@@ -186,7 +186,7 @@ def certified_pairs(leaves: Sequence) -> list[list[int]]:
 
 
 def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stats, reasons: list,
-                 max_new: int | None = None) -> list:
+                 max_new: int | None = None, free: int = 0) -> list:
     """Split every leaf on which some neighbour's adjacency is not constant (step 2 of the module
     docstring), until each pair is certified, undecided, or the budget of new leaves is spent."""
     from semialg.stratification.branch_tree import Leaf
@@ -201,7 +201,7 @@ def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stat
         for idx, s in enumerate(leaves):
             if frontier.deadline is not None:
                 frontier.deadline.check("frontier certification", idx, len(leaves), unit="cells")
-            if s.dim is None or s.dim == 0 or s.dim == n:
+            if s.dim is None or s.dim == 0 or s.dim == n - free:
                 continue
             split = None
             for j in pairs[idx]:
@@ -220,7 +220,7 @@ def split_leaves(leaves: list, tree, n: int, frontier: Frontier, stats: smt.Stat
                 extra = tuple(cd for cd in conds if cd not in s.conds)
                 child = tree.add(s.tree_node, extra)
                 pieces.append(Leaf(tuple(conds), sample, s.labels, s.piece, child, None))
-            pieces = nonlinear.refine(pieces, tree, n, frontier.timeout_ms, stats, reasons, frontier.deadline)
+            pieces = nonlinear.refine(pieces, tree, n, frontier.timeout_ms, stats, reasons, frontier.deadline, free)
             budget -= len(pieces)
             leaves[idx:idx + 1] = pieces
             pairs = certified_pairs(leaves)

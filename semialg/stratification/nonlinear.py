@@ -139,16 +139,19 @@ def in_ideal(p: Poly, gens: Sequence[Poly], n: int) -> bool:
     return basis.contains(p.to_sympy(xs))
 
 
-def refine(leaves: list, tree, n: int, timeout_ms: int, stats: smt.Stats, reasons: list, deadline=None) -> list:
+def refine(leaves: list, tree, n: int, timeout_ms: int, stats: smt.Stats, reasons: list, deadline=None,
+           free: int = 0) -> list:
     """Attach dimensions to leaves that lack one; split singular cells (two rounds at most).
     ``deadline`` (a :class:`~semialg.core.budget.Deadline`): checked on every cell, and each
-    query gets at most the time remaining."""
+    query gets at most the time remaining. ``free``: variables no condition mentions (a lifted
+    program's reciprocals): every cell is a cylinder along them, so they are not counted."""
     from semialg.stratification.branch_tree import Leaf
     out = []
     queue = [(leaf, 0) for leaf in leaves]
     while queue:
         leaf, depth = queue.pop(0)
-        if leaf.dim is not None:
+        if leaf.dim is not None:   # from the cell's cone (linear conditions): the free variables counted
+            leaf.dim -= free
             out.append(leaf)
             continue
         if deadline is not None:
@@ -160,7 +163,7 @@ def refine(leaves: list, tree, n: int, timeout_ms: int, stats: smt.Stats, reason
                 child = tree.add(leaf.tree_node, tuple(c for c in sconds if c not in leaf.conds))
                 queue.append((Leaf(sconds, ssample, leaf.labels, leaf.piece, child, None), depth + 1))
             continue
-        leaf.dim, leaf.reason = dim, reason
+        leaf.dim, leaf.reason = (dim - free if dim is not None else None), reason
         if dim and not all(isinstance(v, Fraction) for v in leaf.sample):
             leaf.sample = rational_point(leaf.conds, leaf.sample, n) or leaf.sample
         out.append(leaf)

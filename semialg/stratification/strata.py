@@ -43,6 +43,7 @@ from semialg.core.errors import InputError
 from semialg.core.poly import Poly
 from semialg.frontends.coerce import as_program
 from semialg.frontends.domains import Box
+from semialg.frontends.lift import lift
 from semialg.stratification import nonlinear
 from semialg.stratification.adjacency import adjacency
 from semialg.stratification.branch_tree import Options, Walker
@@ -143,10 +144,18 @@ class Stratification:
     _walks: dict = field(repr=False, compare=False, default_factory=dict)    # roots -> (order, deps)
     _values: dict = field(repr=False, compare=False, default_factory=dict)   # (node, labels below) -> value
     domain: object = field(repr=False, compare=False, default=None)   # a Box, or the Restriction (Segment/Plane)
+    undefined: tuple = ()   # cells where the program has no value: (conditions, sample, labels)
 
     @property
     def n(self) -> int:
+        """The number of variables of the polynomials (a lifted program's auxiliary ones included)."""
         return self.program.n_inputs
+
+    @property
+    def full_dim(self) -> int:
+        """The dimension of the input space (the user's variables: a lifted program's cells are graphs over it)."""
+        lifting = self.program.lifting
+        return self.n if lifting is None else lifting.n_user
 
     def graph(self, hasse: bool = False) -> nx.DiGraph:
         """The closure graph: an edge S -> C when S lies in the closure of C; with
@@ -235,7 +244,7 @@ class Stratification:
         return [s for s, inside in zip(self.strata, self.in_domain) if inside]
 
     def full_dimensional(self) -> list[Stratum]:
-        return [s for s in self.strata if s.dim == self.n]
+        return [s for s in self.strata if s.dim == self.full_dim]
 
     def label_of(self, stratum: Stratum, node: Node):
         return stratum.labels[self.branch_index[id(node)]]
@@ -321,7 +330,7 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     >>> stratify(parse("abs(x) + abs(y)"), method="tree").above == s.above
     True
     """
-    program = as_program(program, variables)
+    program = lift(as_program(program, variables))
     options = options or Options(**kwargs)
     if options.deadline is None and options.time_limit is not None:
         options = replace(options, deadline=Deadline.of(options.time_limit))
@@ -331,7 +340,7 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     n = program.n_inputs
     names = tuple(program.inputs)
     roots = ([options.domain] if options.domain is not None else []) + list(program.outputs) + list(options.extra_roots)
-    plan = plan_global(roots, n, program.inputs) if options.method == "auto" else None
+    plan = plan_global(roots, n, program.inputs) if options.method == "auto" and program.lifting is None else None
     if plan is not None:
         res = run_global(plan, n, program.inputs, program.outputs, options.domain, options.max_strata,
                          options.progress, options.prune_domain, options.deadline)
@@ -352,25 +361,28 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
                                            True, (), stats, res.locator), options)
     walker = Walker(program, options)
     walker.run()
+    free = program.lifting.free if program.lifting is not None else 0   # reciprocals: free along every cell
     leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons,
-                              options.deadline)
+                              options.deadline, free)
     frontier = Frontier(n, options.timeout_ms, walker.stats, options.deadline)
-    leaves = split_leaves(leaves, walker.tree, n, frontier, walker.stats, walker.reasons)
+    leaves = split_leaves(leaves, walker.tree, n, frontier, walker.stats, walker.reasons, free=free)
     strata = tuple(Stratum(i, leaf.dim, leaf.conds, leaf.sample, leaf.labels, leaf.piece, names, leaf.reason)
                    for i, leaf in enumerate(leaves))
     for i, leaf in enumerate(leaves):
         walker.tree.stratum[leaf.tree_node] = i
     t1 = time.perf_counter()
-    strata, above, adj_reasons = adjacency(strata, leaves, walker.tree, n, options, walker.keys, frontier)
+    strata, above, adj_reasons = adjacency(strata, leaves, walker.tree, n, options, walker.keys, frontier, free)
     t2 = time.perf_counter()
     strata = tuple(s if not s.reason else replace(s, reason=_named(s.reason, names)) for s in strata)
+
     reasons = tuple(dict.fromkeys(_named(r, names) for r in
                                   walker.reasons + adj_reasons + [s.reason for s in strata if s.dim is None]))
     stats = {"method": "tree" if options.method != "smt" else "smt", "solver_calls": walker.stats.calls,
              "solver_seconds": walker.stats.seconds, "tree_nodes": len(walker.tree.conds),
              "seconds_cells": t1 - t0, "seconds_adjacency": t2 - t1}
     return _mark_domain(Stratification(program, tuple(walker.order[i] for i in walker.branch_positions), strata,
-                                       above, not reasons, reasons, stats, walker.tree), options)
+                                       above, not reasons, reasons, stats, walker.tree,
+                                       undefined=tuple(walker.undefined)), options)
 
 
 _INTERNAL_NAME = re.compile(r"\bx(\d+)\b")

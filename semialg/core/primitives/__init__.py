@@ -26,6 +26,7 @@ from semialg.core.primitives.base import NEG, POS, ZERO, Branch, Primitive
 from semialg.core.primitives.custom import Custom
 from semialg.core.primitives.discontinuous import Floor, Heaviside, Round, Sign, Step
 from semialg.core.primitives.logic import And, Not, Or, Where, _compare
+from semialg.core.primitives.semialgebraic import Cbrt, Norm, RationalPower, Reciprocal, Sqrt
 from semialg.core.primitives.piecewise_linear import Abs, Clamp, Clip, Hardtanh, LeakyRelu, Max, Min, Relu, Relu6, Sort
 
 __all__ = ["REGISTRY", "ALIASES", "NONSMOOTH", "COMPARISONS", "get", "Branch", "Primitive", "NEG", "ZERO", "POS"]
@@ -37,7 +38,7 @@ _CLASSES = [
     _compare("lt", "<", True, False, False), _compare("le", "<=", True, True, False),
     _compare("gt", ">", False, False, True), _compare("ge", ">=", False, True, True),
     _compare("eq", "==", False, True, False), _compare("ne", "!=", True, False, True),
-    And, Or, Not, Sign, Step, Heaviside, Floor, Round, Custom,
+    And, Or, Not, Sign, Step, Heaviside, Floor, Round, Custom, Sqrt, Cbrt, RationalPower, Reciprocal, Norm,
 ]
 REGISTRY: dict[str, Primitive] = {cls.name: cls() for cls in _CLASSES}
 """Every primitive by name: the one place a primitive is registered."""

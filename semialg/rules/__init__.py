@@ -29,8 +29,10 @@ from semialg.core import primitives
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
+from semialg.core.primitives.semialgebraic import LIFTED, UNDEFINED, NonFinite
 from semialg.frontends.coerce import as_point, as_program
 from semialg.frontends.normal_form import NotPiecewiseLinear, normal_form
+from semialg.rules.lifted import FRAMEWORKS, lifted_partials, nonfinite_inputs
 
 F0, F1, HALF = Fraction(0), Fraction(1), Fraction(1, 2)
 PRESETS = ("pytorch", "jax", "tensorflow", "clarke")
@@ -334,6 +336,11 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
         if op == "custom":   # its gradient is hand-written, never the gradient of its value
             kink_free[id(node)] = False
             continue
+        if op in LIFTED:   # roots, reciprocals, norms: their partials need the argument values
+            kink_free[id(node)] = False
+            local_partials[id(node)] = lifted_partials(rule, node, labels.get(id(node)),
+                                                       [values.get(id(a)) for a in node.args])
+            continue
         if op in primitives.REGISTRY and not primitives.REGISTRY[op].predicate:
             label = _where_label(node, values, labels) if op == "where" else labels.get(id(node))
             prim = primitives.REGISTRY[op]
@@ -354,7 +361,7 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
             continue
         op = node.op
         value = values.get(id(node))
-        if kink_free[id(node)] or op == "const" or isinstance(value, bool):
+        if kink_free[id(node)] or op == "const" or isinstance(value, bool) or value is UNDEFINED:
             if not isinstance(value, Poly):
                 grads[id(node)] = [zero_grad]
                 continue
@@ -399,6 +406,9 @@ def _combine(arg_sets, local, coeffs, n: int, zero: Poly) -> list[Gradient]:
     (constant weights ``local``) or the polynomial weights ``coeffs`` (products, powers)."""
     out: dict[tuple, Gradient] = {}
     weight_sets = [tuple(coeffs)] if coeffs is not None else local
+    if any(isinstance(w, NonFinite) for ws in weight_sets for w in ws) or any(
+            isinstance(c, NonFinite) for gs in arg_sets for g in gs for c in g):
+        return _combine_nonfinite(arg_sets, weight_sets, n, zero)
     for weights in weight_sets:
         active = [i for i, w in enumerate(weights) if (not w.is_zero if isinstance(w, Poly) else w != 0)]
         combos = [[]]
@@ -414,8 +424,34 @@ def _combine(arg_sets, local, coeffs, n: int, zero: Poly) -> list[Gradient]:
     return list(out.values())
 
 
+def _combine_nonfinite(arg_sets, weight_sets, n: int, zero: Poly) -> list[Gradient]:
+    """:func:`_combine` when a weight or a component is NaN/inf: a term with an unbounded factor is
+    unbounded (inf * 0 is not 0), a zero weight drops its argument (the chain rule's selection)."""
+    out: dict[tuple, Gradient] = {}
+    for weights in weight_sets:
+        active = [i for i, w in enumerate(weights) if isinstance(w, NonFinite) or
+                  (not w.is_zero if isinstance(w, Poly) else w != 0)]
+        combos = [[]]
+        for i in active:
+            combos = [c + [g] for c in combos for g in arg_sets[i]]
+        for combo in combos:
+            comps = []
+            for k in range(n):
+                total, bad = zero, None
+                for j, i in enumerate(active):
+                    c, w = combo[j][k], weights[i]
+                    if isinstance(c, NonFinite) or isinstance(w, NonFinite):
+                        bad = NonFinite("nan") if "nan" in (getattr(c, "kind", ""), getattr(w, "kind", "")) else NonFinite("inf")
+                    else:
+                        total = total + c * w
+                comps.append(bad if bad is not None else total)
+            g = tuple(comps)
+            out.setdefault(_key(g), g)
+    return list(out.values())
+
+
 def _key(g: Gradient) -> tuple:
-    return tuple(frozenset(p.terms.items()) for p in g)
+    return tuple(frozenset(p.terms.items()) if isinstance(p, Poly) else p for p in g)
 
 
 def field_polys(strat, stratum, rule: Rule) -> list[list[Gradient]]:
@@ -430,14 +466,23 @@ def field_polys(strat, stratum, rule: Rule) -> list[list[Gradient]]:
         flat = [vals[id(o)] for o in rule.field.outputs]
         n = program.n_inputs
         return [[tuple(flat[i * n:(i + 1) * n])] for i in range(len(flat) // n)]
-    fast = _normal_form_field(strat, stratum, rule)
+    fast = _normal_form_field(strat, stratum, rule) if program.lifting is None else None
     if fast is not None:
         return fast
     values = strat.node_values(stratum)
     order = strat._walks[tuple(id(r) for r in program.outputs)][0]  # cached by node_values
     labels = {id(nd): lab for nd, lab in zip(strat.branch_nodes, stratum.labels)}
     gradients = strat._walks.setdefault("gradients", {})
-    return backprop(order, values, labels, rule, program.inputs, program.outputs, gradient_cache=gradients)
+    out = backprop(order, values, labels, rule, program.inputs, program.outputs, gradient_cache=gradients)
+    if program.lifting is not None and rule.base in FRAMEWORKS:   # reverse mode: NaN from the untaken branches
+        n_user = program.lifting.n_user
+        for k, root in enumerate(program.outputs):
+            flags = nonfinite_inputs(order, values, labels, rule, program.inputs, root, n_user)
+            if any(flags):
+                out[k] = list({_key(g): g for g in (tuple(NonFinite("nan") if i < n_user and flags[i] and
+                                                          not isinstance(c, NonFinite) else c
+                                                          for i, c in enumerate(g)) for g in out[k])}.values())
+    return out
 
 
 _MISSING = object()
@@ -506,12 +551,35 @@ def _normal_form_field(strat, stratum, rule: Rule) -> list[list[Gradient]] | Non
 
 
 def field_on_stratum(strat, stratum, rule: Rule, at=None) -> list[list[tuple[str, ...]]]:
-    """Per output, the gradient vertices as exact strings at ``at`` (default: the sample)."""
+    """Per output, the gradient vertices as exact strings at ``at`` (default: the sample); a lifted
+    program's vectors in its user's variables (the reciprocals evaluated as ``1/s``)."""
     point = at if at is not None else stratum.sample
+    lifting = strat.program.lifting
+    if lifting is not None:
+        point = with_reciprocals(lifting, point)
+    n = lifting.n_user if lifting is not None else len(point)
     out = []
     for vertices in field_polys(strat, stratum, rule):
-        out.append(sorted(tuple(fmt_exact(p.eval(point)) for p in g) for g in vertices))
+        out.append(sorted(tuple(fmt_exact(p.eval(point)) if isinstance(p, Poly) else p.kind for p in g[:n])
+                          for g in vertices))
     return out
+
+
+def with_reciprocals(lifting, point) -> tuple:
+    """A lifted point with each reciprocal set to ``1/s`` where its root ``s`` is not 0."""
+    point = list(point)
+    for r, s in lifting.reciprocals:
+        v = point[s]
+        if v != 0:
+            point[r] = 1 / v if isinstance(v, Fraction) else _inverse(v)
+    return tuple(point)
+
+
+def _inverse(v):
+    from semialg.smt import AlgebraicNumber
+    import sympy
+    expr = v.to_sympy() if isinstance(v, AlgebraicNumber) else v
+    return sympy.nsimplify(1 / expr)
 
 
 def fmt_exact(value) -> str:
@@ -542,6 +610,12 @@ def derivative_at(program, point, rule: Rule | str = "pytorch", variables=None,
     program = as_program(program, variables)
     point = as_point(point, program.inputs)
     n = program.n_inputs
+    if any(node.op in LIFTED for node in program.topological_order()):
+        if rule.base not in FRAMEWORKS or rule.field is not None or len(program.outputs) != 1:
+            raise InputError("derivative_at with roots, quotients or norms models a framework's reverse mode "
+                             "(rule pytorch, jax or tensorflow) on one output; for the Clarke Jacobian use clarke_at")
+        from semialg.rules.lifted import reverse_at
+        return [[reverse_at(program, point, rule)]]
     if rule.field is not None:
         from semialg.numeric import exact_value
         flat = tuple(exact_value(rule.field, point))

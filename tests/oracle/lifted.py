@@ -1,0 +1,1128 @@
+"""The oracle for semialgebraic (lifted) programs: roots, quotients, norms.
+
+Independent of semialg (never imported). Four parts:
+
+1. exact values (:func:`exact_value`): sympy radicals through :func:`.expr.evaluate` (signs
+   decided exactly), or an :class:`UndefinedAt` marker;
+2. numeric probes at 50 digits (mpmath; polynomial parts stay exact Fractions, and a sign
+   that looks like 0 numerically is decided by the exact evaluator): difference quotients
+   (:func:`unbounded_slope`), a search for unbounded slopes near the zero sets of root
+   arguments (:func:`lipschitz_probe`), gradient limits (:func:`gradient_limits`);
+3. an IEEE-float reverse-mode model of PyTorch and JAX (:func:`float_backprop`), written
+   from their documented and measured conventions, to predict where a rule is non-finite;
+4. a hypothesis generator of lifted programs (:func:`lifted_programs`) carrying exact points
+   of the zero sets of their root arguments (``hints``) and of their denominators.
+
+The mathematics of the slope probe: for a semialgebraic f continuous at p and a direction d,
+the quotient q(s) = (f(p + s d) - f(p))/s has a Puiseux expansion c s^(-alpha) (1 + o(1)) as
+s -> 0+, alpha rational; f is Lipschitz along the ray iff alpha <= 0, and continuity forces
+alpha < 1. So log10 |q| against log10(1/s) has a constant slope alpha for small s, measured
+here over s = 1e-10 .. 1e-16 (s = 1e-4 .. 1e-16 are all computed and reported).
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction as F
+
+import mpmath
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from . import curves as C
+from . import expr as E
+
+DIGITS = 50
+STEPS = tuple(F(1, 10 ** k) for k in range(4, 17))  # s = 1e-4 .. 1e-16
+LATE = 7  # the last LATE quotients (s = 1e-10 .. 1e-16) decide the exponent
+SMALL = mpmath.mpf(10) ** -30  # below this a numeric sign is decided exactly
+
+
+def parse(text: str):
+    return E.parse(text, lifted=True)
+
+
+@dataclass
+class LiftedProgram:
+    """A generated lifted program: text, variables, exact points on the zero sets of its
+    root arguments (``hints``) and exact points where it is undefined (``undefined_hints``)."""
+    text: str
+    names: tuple
+    hints: list = field(default_factory=list)
+    undefined_hints: list = field(default_factory=list)
+    kind: str = "lifted"
+
+    def __post_init__(self):
+        self.node = parse(self.text)
+
+    @property
+    def vars_arg(self) -> str:
+        return ",".join(self.names)
+
+
+def _as_program(program, names=None):
+    """(node, names) from a LiftedProgram, a text or an AST."""
+    if isinstance(program, LiftedProgram):
+        return program.node, tuple(names or program.names)
+    node = parse(program) if isinstance(program, str) else program
+    return node, tuple(names or sorted(E.variables(node)))
+
+
+def exact_number(s):
+    """An exact string ("1/2", "-3", "sqrt(2)/2") -> Fraction, or a sympy number; None if unreadable."""
+    try:
+        return F(s)
+    except (ValueError, TypeError, ZeroDivisionError):
+        pass
+    try:
+        import sympy
+        v = sympy.sympify(str(s).replace("^", "**"))
+        if v.free_symbols or not v.is_real:
+            return None
+        return E.exact(v)
+    except Exception:  # noqa: BLE001 - any unreadable string is "not a point"
+        return None
+
+
+def exact_point(strings):
+    if strings is None:
+        return None
+    vals = [exact_number(s) for s in strings]
+    return None if any(v is None for v in vals) else tuple(vals)
+
+
+# --------------------------------------------------------------------------- 1. exact values
+@dataclass(frozen=True)
+class UndefinedAt:
+    """The program has no value at a point: ``reason`` says why."""
+    reason: str
+
+
+def exact_value(program, point, names=None):
+    """The exact value (Fraction or sympy algebraic number) at ``point``, or :class:`UndefinedAt`."""
+    node, names = _as_program(program, names)
+    try:
+        return E.evaluate(node, dict(zip(names, point)))
+    except E.Undefined as exc:
+        return UndefinedAt(str(exc))
+
+
+def is_undefined(v) -> bool:
+    return isinstance(v, UndefinedAt)
+
+
+# --------------------------------------------------------------------------- 2. numeric evaluation
+def _mpf(v):
+    if isinstance(v, F):
+        return mpmath.mpf(v.numerator) / v.denominator
+    if isinstance(v, (int, float)):
+        return mpmath.mpf(v)
+    if isinstance(v, mpmath.mpf):
+        return v
+    import sympy
+    return mpmath.mpf(str(sympy.N(v, DIGITS + 10)))
+
+
+def _exact_env(env):
+    return all(isinstance(v, F) for v in env.values())
+
+
+def _num(v):
+    """Keep Fractions exact; anything else becomes an mpf."""
+    return v if isinstance(v, F) else _mpf(v)
+
+
+def _binop(op, a, b):
+    if isinstance(a, F) and isinstance(b, F):
+        return op(a, b)
+    return op(_mpf(a), _mpf(b))
+
+
+def mp_sign(value, node, env) -> int:
+    """The sign of ``value`` (the value of ``node`` at ``env``): exact for a Fraction, numeric
+    when clearly away from 0, else decided by the exact evaluator."""
+    if isinstance(value, F):
+        return E.sgn(value)
+    if abs(value) > SMALL:
+        return 1 if value > 0 else -1
+    return E.sgn(E.evaluate(node, env))
+
+
+def _root(a, q, node, env):
+    s = mp_sign(a, node, env)
+    if isinstance(a, F):
+        return _num(E.real_root(a, q))
+    if s == 0:
+        return F(0)
+    r = mpmath.root(abs(a), q)
+    return r if s > 0 else -r
+
+
+def mp_eval(node, env):
+    """The value of ``node`` at ``env`` (name -> Fraction or sympy number), 50 digits.
+
+    Polynomial parts at rational points are exact Fractions; roots and quotients of non-squares
+    are mpf; every branch decision and every definedness test uses :func:`mp_sign` (exact near 0).
+    Raises :class:`.expr.Undefined`."""
+    with mpmath.workdps(DIGITS):
+        env = {k: (v if isinstance(v, F) else E.exact(v)) for k, v in env.items()}
+        return _mp(node, env)
+
+
+def _mp(node, env):
+    t = node[0]
+    if t == "num":
+        return node[1]
+    if t == "var":
+        return _num(env[node[1]])
+    if t in ("add", "sub", "mul"):
+        a, b = _mp(node[1], env), _mp(node[2], env)
+        return _binop({"add": lambda u, v: u + v, "sub": lambda u, v: u - v, "mul": lambda u, v: u * v}[t], a, b)
+    if t == "neg":
+        return -_mp(node[1], env)
+    if t == "pow":
+        return _mp(node[1], env) ** node[2]
+    if t == "div":
+        a, b = _mp(node[1], env), _mp(node[2], env)
+        if mp_sign(b, node[2], env) == 0:
+            raise E.Undefined("division by 0")
+        return _binop(lambda u, v: u / v, a, b)
+    if t == "rpow":
+        a, r = _mp(node[1], env), node[2]
+        s = mp_sign(a, node[1], env)
+        if r.denominator % 2 == 0 and s < 0:
+            raise E.Undefined("an even root of a negative number")
+        if r < 0 and s == 0:
+            raise E.Undefined("0 to a negative power")
+        if isinstance(a, F):
+            return _num(E.rational_power(a, r))
+        base = _root(a, r.denominator, node[1], env)
+        return base ** r.numerator
+    if t == "cmp":
+        diff = ("sub", node[2], node[3])
+        s = mp_sign(_mp(diff, env), diff, env)
+        return {"<": s < 0, "<=": s <= 0, ">": s > 0, ">=": s >= 0, "==": s == 0, "!=": s != 0}[node[1]]
+    if t == "and":
+        return all(_mp(c, env) for c in node[1])
+    if t == "or":
+        return any(_mp(c, env) for c in node[1])
+    if t == "not":
+        return not _mp(node[1], env)
+    if t == "where":
+        return _mp(node[2] if _mp(node[1], env) else node[3], env)
+    name, arg_nodes = node[1], node[2]
+    args = [_mp(a, env) for a in arg_nodes]
+    a, an = args[0], arg_nodes[0]
+    sa = lambda: mp_sign(a, an, env)  # noqa: E731
+
+    def pick(i, j, minimum):  # the larger (smaller) of args i, j, decided exactly near ties
+        d = ("sub", arg_nodes[i], arg_nodes[j])
+        s = mp_sign(_binop(lambda u, v: u - v, args[i], args[j]), d, env)
+        return i if (s < 0 if minimum else s >= 0) else j
+    if name == "relu":
+        return a if sa() > 0 else F(0)
+    if name == "abs":
+        return a if sa() >= 0 else -a
+    if name == "leaky_relu":
+        return a if sa() > 0 else _binop(lambda u, v: u * v, args[1], a)
+    if name in ("max", "min"):
+        best = 0
+        for j in range(1, len(args)):
+            best = pick(best, j, name == "min")
+        return args[best]
+    if name in ("clip", "hardtanh", "relu6"):
+        lo, hi = {"clip": (None, None), "hardtanh": (F(-1), F(1)), "relu6": (F(0), F(6))}[name]
+        lo = args[1] if lo is None else lo
+        hi = args[2] if hi is None else hi
+        if mp_sign(_binop(lambda u, v: u - v, a, lo), ("sub", an, ("num", lo)), env) < 0:
+            return lo
+        if mp_sign(_binop(lambda u, v: u - v, a, hi), ("sub", an, ("num", hi)), env) > 0:
+            return hi
+        return a
+    if name == "step":
+        return F(1) if sa() > 0 else F(0)
+    if name == "heaviside":
+        s = sa()
+        return F(1) if s > 0 else (F(1, 2) if s == 0 else F(0))
+    if name == "sign":
+        return F(sa())
+    if name == "floor":
+        return F(math.floor(a)) if isinstance(a, F) else F(int(mpmath.floor(a)))
+    if name == "sqrt":
+        if sa() < 0:
+            raise E.Undefined("sqrt of a negative number")
+        return _root(a, 2, an, env)
+    if name == "cbrt":
+        return _root(a, 3, an, env)
+    if name in E.NORMS:
+        mags = [v if mp_sign(v, n, env) >= 0 else -v for v, n in zip(args, arg_nodes)]
+        if name == "norm1":
+            out = F(0)
+            for m in mags:
+                out = _binop(lambda u, v: u + v, out, m)
+            return out
+        if name == "norminf":
+            best, best_node = mags[0], ("call", "abs", (arg_nodes[0],))
+            for m, n in zip(mags[1:], arg_nodes[1:]):
+                mn = ("call", "abs", (n,))
+                if mp_sign(_binop(lambda u, v: u - v, m, best), ("sub", mn, best_node), env) > 0:
+                    best, best_node = m, mn
+            return best
+        sq = F(0)
+        for v in args:
+            sq = _binop(lambda u, w: u + w, sq, _binop(lambda u, w: u * w, v, v))
+        sq_node = ("call", "norm", arg_nodes)  # vanishes exactly where the sum of squares does
+        return _root(sq, 2, sq_node, env) if mp_sign(sq, sq_node, env) > 0 else F(0)
+    raise ValueError(name)
+
+
+def mp_value(program, point, names=None):
+    """f(point) at 50 digits (Fraction when exact), or :class:`UndefinedAt`."""
+    node, names = _as_program(program, names)
+    try:
+        return mp_eval(node, dict(zip(names, point)))
+    except E.Undefined as exc:
+        return UndefinedAt(str(exc))
+
+
+def _shift(p, d, s):
+    return tuple(E.exact(a + s * b) for a, b in zip(p, d))
+
+
+# --------------------------------------------------------------------------- 3. slopes
+@dataclass(frozen=True)
+class Slope:
+    """The difference quotients of f at p along d.
+
+    ``status``: "unbounded" (|q| grows like s^-alpha, 0 < alpha < 1, at every late step),
+    "bounded" (|q| does not grow at the late steps), "blowup" (alpha >= 1: f is not continuous
+    at p along d, or blows up near an undefined set), "undefined" (f has no value at p or at a
+    probe point), "unclear"."""
+    status: str
+    alpha: float = float("nan")
+    quotients: tuple = ()
+    reason: str = ""
+
+    @property
+    def unbounded(self) -> bool:
+        return self.status == "unbounded"
+
+
+def unbounded_slope(program, point, direction, names=None) -> Slope:
+    """(f(p + s d) - f(p)) / s for s = 1e-4 .. 1e-16 (exact points, 50-digit values).
+
+    Unbounded when log10|q| increases by more than 0.02 per decade at each of the last six
+    decades and by less than 0.97 on average (alpha in (0, 1): a continuous, non-Lipschitz
+    ray); bounded when it increases by at most 0.02 at each of them."""
+    node, names = _as_program(program, names)
+    env = lambda q: dict(zip(names, q))  # noqa: E731
+    try:
+        with mpmath.workdps(DIGITS):
+            f0 = mp_eval(node, env(point))
+            qs = []
+            for s in STEPS:
+                fs = mp_eval(node, env(_shift(point, direction, s)))
+                q = _binop(lambda u, v: u - v, fs, f0)
+                qs.append(_mpf(q) / _mpf(s))
+    except E.Undefined as exc:
+        return Slope("undefined", reason=str(exc))
+    with mpmath.workdps(DIGITS):
+        logs = [float(mpmath.log10(abs(q))) if q != 0 else -60.0 for q in qs]
+    late = logs[-LATE:]
+    incs = [b - a for a, b in zip(late, late[1:])]
+    alpha = sum(incs) / len(incs)
+    floats = tuple(float(q) for q in qs)
+    if all(v <= -59 for v in late) or max(incs) <= 0.02:
+        return Slope("bounded", alpha, floats)
+    if min(incs) > 0.02:
+        return Slope("unbounded" if alpha < 0.97 else "blowup", alpha, floats)
+    return Slope("unclear", alpha, floats)
+
+
+def root_arguments(node) -> list:
+    """The sub-expressions whose zero sets are where roots can break Lipschitz continuity:
+    arguments of sqrt and cbrt, bases of non-integer powers, and the norm itself (0 exactly
+    where all its arguments are)."""
+    out = []
+
+    def walk(nd):
+        if nd[0] == "call" and nd[1] in E.ROOT_CALLS:
+            out.append(nd[2][0])
+        if nd[0] == "call" and nd[1] == "norm":
+            out.append(nd)
+        if nd[0] == "rpow" and nd[2].denominator != 1:
+            out.append(nd[1])
+        for part in nd[1:]:
+            if isinstance(part, tuple) and part and isinstance(part[0], str):
+                walk(part)
+            elif isinstance(part, tuple):
+                for p in part:
+                    if isinstance(p, tuple):
+                        walk(p)
+    walk(node)
+    return out
+
+
+def singular_arguments(node) -> list:
+    """Denominators and bases of negative powers (the program is undefined where they vanish)."""
+    out = []
+
+    def walk(nd):
+        if nd[0] == "div":
+            out.append(nd[2])
+        if nd[0] == "rpow" and nd[2] < 0:
+            out.append(nd[1])
+        for part in nd[1:]:
+            if isinstance(part, tuple) and part and isinstance(part[0], str):
+                walk(part)
+            elif isinstance(part, tuple):
+                for p in part:
+                    if isinstance(p, tuple):
+                        walk(p)
+    walk(node)
+    return out
+
+
+LATTICE = (F(-1), F(-1, 2), F(0), F(1, 2), F(1))
+
+
+def _lattice(n):
+    if n == 0:
+        return [()]
+    return [(c,) + rest for c in LATTICE for rest in _lattice(n - 1)]
+
+
+def rand_rational(rng, lo=-2, hi=2, den=97):
+    return F(rng.randint(lo * den, hi * den), den)
+
+
+def rand_direction(rng, n):
+    while True:
+        d = [F(rng.randint(-1000, 1000), 1000) for _ in range(n)]
+        m = max(abs(c) for c in d)
+        if m:
+            return tuple(c / m for c in d)
+
+
+def _g_at(g, names, p):
+    try:
+        return _mpf(mp_eval(g, dict(zip(names, p))))
+    except E.Undefined:
+        return None
+
+
+def zero_set_seeds(program, rng, names=None, hints=(), lines=4, grid=40):
+    """Exact points on, or within about 1e-35 of, the zero sets of the root arguments.
+
+    Returns [(point, exact)]: the hints, the lattice points {-1, -1/2, 0, 1/2, 1}^n where an
+    argument is exactly 0, and along random lines the sign changes of an argument (bisection
+    on a rational parameter) and the near-zero minima of |argument| (ternary search)."""
+    node, names = _as_program(program, names)
+    n = len(names)
+    out = [(tuple(F(c) for c in h), True) for h in hints]
+    roots = root_arguments(node)
+    for p in _lattice(n):
+        for g in roots:
+            v = _g_at(g, names, p)
+            if v is not None and v == 0:
+                out.append((p, True))
+                break
+    for g in roots:
+        for _ in range(lines):
+            base, d = tuple(rand_rational(rng) for _ in range(n)), rand_direction(rng, n)
+            at = lambda t: _shift(base, d, t)  # noqa: E731
+            ts = [F(-3) + F(6 * i, grid) for i in range(grid + 1)]
+            vals = [_g_at(g, names, at(t)) for t in ts]
+            found = 0
+            for i in range(grid):
+                a, b = vals[i], vals[i + 1]
+                if a is None or b is None or found >= 2:
+                    continue
+                if a == 0:
+                    out.append((at(ts[i]), True))
+                    found += 1
+                elif a * b < 0:
+                    lo, hi = ts[i], ts[i + 1]
+                    for _ in range(118):
+                        mid = (lo + hi) / 2
+                        vm = _g_at(g, names, at(mid))
+                        if vm is None:
+                            break
+                        if (vm < 0) == (a < 0):
+                            lo = mid
+                        else:
+                            hi = mid
+                    out.append((at(lo), False))
+                    found += 1
+                elif 0 < i < grid and vals[i - 1] is not None and abs(a) <= abs(vals[i - 1]) \
+                        and abs(a) <= abs(b) and abs(a) < 0.5:
+                    lo, hi = ts[i - 1], ts[i + 1]
+                    for _ in range(200):
+                        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+                        v1, v2 = _g_at(g, names, at(m1)), _g_at(g, names, at(m2))
+                        if v1 is None or v2 is None:
+                            break
+                        if abs(v1) < abs(v2):
+                            hi = m2
+                        else:
+                            lo = m1
+                    t = (lo + hi) / 2
+                    v = _g_at(g, names, at(t))
+                    if v is not None and abs(v) < mpmath.mpf(10) ** -25:
+                        out.append((at(t), False))
+                        found += 1
+    seen, uniq = set(), []
+    for p, ex in out:
+        if p not in seen:
+            seen.add(p)
+            uniq.append((p, ex))
+    return uniq
+
+
+@dataclass
+class LipschitzProbe:
+    found: list
+    seeds: int
+    rays: int
+
+
+def lipschitz_probe(program, rng, names=None, hints=(), random_directions=4, max_seeds=16) -> LipschitzProbe:
+    """Look for unbounded difference quotients at points on (or within ~1e-35 of) the zero
+    sets of root arguments, along the signed axes and random directions.
+
+    A seed where the program is undefined, or where a denominator (or the base of a negative
+    power) is below 1e-12, is skipped: near an undefined set large quotients need not mean a
+    non-Lipschitz point of the domain. Returns the rays found unbounded (point, direction,
+    alpha, quotients)."""
+    node, names = _as_program(program, names)
+    n = len(names)
+    sing = singular_arguments(node)
+    seeds = zero_set_seeds(node, rng, names, hints)
+    exact_seeds = [s for s in seeds if s[1]]
+    approx = [s for s in seeds if not s[1]]
+    rng.shuffle(approx)
+    seeds = (exact_seeds[: max_seeds // 2] + approx)[:max_seeds]
+    found, rays = [], 0
+    axes = [tuple(F(s) if j == i else F(0) for j in range(n)) for i in range(n) for s in (1, -1)]
+    for p, _exact in seeds:
+        if is_undefined(mp_value(node, p, names)):
+            continue
+        if any((v := _g_at(g, names, p)) is None or abs(v) < 1e-12 for g in sing):
+            continue
+        for d in axes + [rand_direction(rng, n) for _ in range(random_directions)]:
+            rays += 1
+            r = unbounded_slope(node, p, d, names)
+            if r.unbounded:
+                found.append({"point": p, "direction": d, "alpha": r.alpha, "quotients": r.quotients,
+                              "exact": _exact})
+                return LipschitzProbe(found, len(seeds), rays)
+    return LipschitzProbe(found, len(seeds), rays)
+
+
+def gradient_limits(program, point, rng, names=None, k=64, radius=F(1, 10 ** 12)):
+    """Gradients at p + radius*u for k random unit vectors u (central differences with step
+    radius*1e-10, 50 digits; a sample whose one-sided quotients disagree, i.e. a kink inside
+    the stencil, or where f is undefined, is dropped). Limits of gradients form an inner
+    approximation of the extreme points of the Clarke set at p."""
+    node, names = _as_program(program, names)
+    n = len(names)
+    h = radius / 10 ** 10
+    out = []
+    for _ in range(k):
+        u = [rng.gauss(0, 1) for _ in range(n)]
+        norm = math.sqrt(sum(c * c for c in u)) or 1.0
+        d = tuple(F(c / norm).limit_denominator(10 ** 12) for c in u)
+        q = _shift(point, d, radius)
+        try:
+            with mpmath.workdps(DIGITS):
+                f0 = _mpf(mp_eval(node, dict(zip(names, q))))
+                g = []
+                for j in range(n):
+                    e = tuple(F(1) if i == j else F(0) for i in range(n))
+                    fp = _mpf(mp_eval(node, dict(zip(names, _shift(q, e, h)))))
+                    fm = _mpf(mp_eval(node, dict(zip(names, _shift(q, e, -h)))))
+                    right, left = (fp - f0) / _mpf(h), (f0 - fm) / _mpf(h)
+                    if abs(right - left) > 1e-6 * (1 + abs(right)):
+                        raise E.Undefined("kink inside the stencil")
+                    g.append(float((fp - fm) / (2 * _mpf(h))))
+        except E.Undefined:
+            continue
+        out.append(tuple(g))
+    return out
+
+
+# --------------------------------------------------------------------------- 4. framework backprop
+INF, NAN = math.inf, math.nan
+
+
+def _isnf(v) -> bool:
+    return isinstance(v, float) and not math.isfinite(v)
+
+
+def _fl(v) -> float:
+    if isinstance(v, float):
+        return v
+    if isinstance(v, F):
+        return v.numerator / v.denominator if abs(v.numerator) < 2 ** 1000 else float(v)
+    return float(v.evalf(20))
+
+
+def _fdiv(a: float, b: float) -> float:
+    """IEEE division (Python raises on /0; a zero divisor is +0 here)."""
+    if b == 0:
+        return NAN if (a == 0 or math.isnan(a)) else math.copysign(INF, a)
+    return a / b
+
+
+def _fs(v) -> float:
+    """sign as a float (nan for nan)."""
+    if isinstance(v, float):
+        return NAN if math.isnan(v) else float((v > 0) - (v < 0))
+    return float(E.sgn(v))
+
+
+def _lift(v):
+    """A finite float result becomes exact again."""
+    if isinstance(v, float) and math.isfinite(v):
+        return F(v)
+    return v
+
+
+class FrameworkModel:
+    """Reverse mode in IEEE floats with the conventions of ``rule`` ("pytorch" or "jax").
+
+    Forward values are exact where the framework's value is finite (so kinks are decided
+    exactly, as float64 does at dyadic points), NaN/inf where the framework produces them
+    (sqrt of a negative is NaN; torch.pow / jnp.power of a negative base with a non-integer
+    exponent is NaN, even for 1/3; x/0 is +-inf or NaN). Both branches of every where are
+    computed. Local partials are exact numbers rounded to float, or inf/NaN; the adjoint is
+    pushed down the expression tree (each occurrence is its own node) by IEEE multiplication,
+    except where the framework *selects*: relu, clamp/clip (PyTorch), torch.maximum/minimum,
+    hardtanh, relu6, where, sign/step/floor (0), torch vector_norm at 0 (masked to 0), JAX's
+    abs and leaky_relu (selects). Multiplying: abs (PyTorch, by sign), jnp.maximum/minimum and
+    jnp.clip (by 1, 1/2 or 0), products, powers, roots, quotients, norm1 (PyTorch), norminf.
+    So an inf adjoint times a 0 partial is NaN, and where's untaken branch gets 0 * partial.
+    ``cbrt``: "jnp" (JAX; inf at 0), "sign_abs" (torch.sign(a)*torch.abs(a)**(1/3): NaN at 0),
+    or "pow" (torch.pow(a, 1/3): NaN for a < 0, inf at 0)."""
+
+    def __init__(self, rule="pytorch", cbrt=None):
+        if rule not in ("pytorch", "jax"):
+            raise ValueError(f"the float model knows pytorch and jax, not {rule!r}")
+        self.rule = rule
+        self.cbrt = cbrt or ("jnp" if rule == "jax" else "sign_abs")
+        self.values = {}
+
+    # ---- forward
+    def forward(self, node, env):
+        v = self._fwd(node, env)
+        self.values[id(node)] = v
+        return v
+
+    def _cmp(self, op, a, b):
+        if isinstance(a, float) or isinstance(b, float):
+            a, b = _fl(a), _fl(b)
+            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]
+        return E._cmp(op, a, b)
+
+    def _fwd(self, nd, env):
+        t = nd[0]
+        fw = lambda c: self.forward(c, env)  # noqa: E731
+        if t == "num":
+            return nd[1]
+        if t == "var":
+            return env[nd[1]]
+        if t in ("add", "sub", "mul"):
+            a, b = fw(nd[1]), fw(nd[2])
+            op = {"add": lambda u, v: u + v, "sub": lambda u, v: u - v, "mul": lambda u, v: u * v}[t]
+            if _isnf(a) or _isnf(b):
+                return _lift(op(_fl(a), _fl(b)))
+            return E.exact(op(a, b))
+        if t == "neg":
+            return -fw(nd[1])
+        if t == "pow":
+            a = fw(nd[1])
+            return _lift(_fl(a) ** nd[2]) if _isnf(a) else E.exact(a ** nd[2])
+        if t == "div":
+            a, b = fw(nd[1]), fw(nd[2])
+            if _isnf(a) or _isnf(b) or E.sgn(b) == 0:
+                return _lift(_fdiv(_fl(a), _fl(b)))
+            return E.exact(E._sym(a) / E._sym(b)) if not (isinstance(a, F) and isinstance(b, F)) else a / b
+        if t == "rpow":
+            return self._pow_value(fw(nd[1]), nd[2])
+        if t == "cmp":
+            return self._cmp(nd[1], fw(nd[2]), fw(nd[3]))
+        if t == "and":
+            return all([fw(c) for c in nd[1]])
+        if t == "or":
+            return any([fw(c) for c in nd[1]])
+        if t == "not":
+            return not fw(nd[1])
+        if t == "where":
+            c, a, b = fw(nd[1]), fw(nd[2]), fw(nd[3])
+            return a if c else b
+        name = nd[1]
+        args = [fw(a) for a in nd[2]]
+        a = args[0]
+        if name == "sqrt":
+            if _isnf(a):
+                return INF if a == INF else NAN
+            return NAN if E.sgn(a) < 0 else E.real_root(a, 2)
+        if name == "cbrt":
+            if _isnf(a):
+                return a if (self.cbrt != "pow" or a == INF) else NAN
+            if self.cbrt == "pow" and E.sgn(a) < 0:
+                return NAN
+            return E.real_root(a, 3)
+        if any(isinstance(v, float) and math.isnan(v) for v in args):
+            return NAN
+        if any(_isnf(v) for v in args):
+            fa = [_fl(v) for v in args]
+            return _lift(self._pl_float(name, fa))
+        if name in E.NORMS or name in E.CALLS:
+            return E.evaluate(("call", name, tuple(("num", v) if isinstance(v, F) else ("var", f"_{i}")
+                                                   for i, v in enumerate(args))),
+                              {f"_{i}": v for i, v in enumerate(args)})
+        raise ValueError(name)
+
+    @staticmethod
+    def _pl_float(name, fa):
+        a = fa[0]
+        if name in ("relu",):
+            return max(a, 0.0)
+        if name == "abs":
+            return abs(a)
+        if name == "leaky_relu":
+            return a if a > 0 else fa[1] * a
+        if name == "max":
+            return max(fa)
+        if name == "min":
+            return min(fa)
+        if name == "clip":
+            return min(max(a, fa[1]), fa[2])
+        if name == "hardtanh":
+            return min(max(a, -1.0), 1.0)
+        if name == "relu6":
+            return min(max(a, 0.0), 6.0)
+        if name in ("step", "heaviside"):
+            return 1.0 if a > 0 else 0.0
+        if name == "sign":
+            return float((a > 0) - (a < 0))
+        if name == "floor":
+            return a
+        if name == "norm":
+            return math.sqrt(sum(v * v for v in fa))
+        if name == "norm1":
+            return sum(abs(v) for v in fa)
+        if name == "norminf":
+            return max(abs(v) for v in fa)
+        raise ValueError(name)
+
+    @staticmethod
+    def _pow_value(a, r):
+        if _isnf(a):
+            if math.isnan(a) or (a < 0 and r.denominator != 1):
+                return NAN
+            return _lift(a ** float(r))
+        s = E.sgn(a)
+        if s < 0 and r.denominator != 1:
+            return NAN
+        if s == 0 and r < 0:
+            return INF
+        return E.rational_power(a, r)
+
+    # ---- backward
+    def _pow_partial(self, a, r):
+        """r * a**(r - 1) as the framework computes it."""
+        if _isnf(a):
+            if math.isnan(a):
+                return NAN
+            try:
+                return float(r) * (a ** float(r - 1))
+            except (OverflowError, ZeroDivisionError):
+                return NAN
+        s = E.sgn(a)
+        if s < 0 and r.denominator != 1:
+            return NAN
+        if s == 0:
+            if r - 1 > 0:
+                return 0.0
+            if r - 1 == 0:
+                return float(r)
+            return math.copysign(INF, float(r))
+        return _fl(E.exact(r * E._sym(E.rational_power(a, r - 1)) if not isinstance(E.rational_power(a, r - 1), F)
+                           else r * E.rational_power(a, r - 1)))
+
+    def backward(self, node, g, grads):
+        t = node[0]
+        val = lambda c: self.values[id(c)]  # noqa: E731
+        if t == "num" or t in ("cmp", "and", "or", "not"):
+            return
+        if t == "var":
+            grads[node[1]] = grads.get(node[1], 0.0) + g
+            return
+        if t == "add":
+            self.backward(node[1], g, grads)
+            self.backward(node[2], g, grads)
+            return
+        if t == "sub":
+            self.backward(node[1], g, grads)
+            self.backward(node[2], -g, grads)
+            return
+        if t == "neg":
+            self.backward(node[1], -g, grads)
+            return
+        if t == "mul":
+            self.backward(node[1], g * _fl(val(node[2])), grads)
+            self.backward(node[2], g * _fl(val(node[1])), grads)
+            return
+        if t == "pow":
+            k = node[2]
+            if k == 0:
+                return
+            a = val(node[1])
+            part = _fl(a) ** (k - 1) * k if _isnf(a) else _fl(E.exact(k * a ** (k - 1)))
+            self.backward(node[1], g * part, grads)
+            return
+        if t == "div":
+            a, b = val(node[1]), val(node[2])
+            if not (_isnf(a) or _isnf(b)) and E.sgn(b) != 0:
+                inv = E.exact(1 / E._sym(b)) if not isinstance(b, F) else 1 / b
+                self.backward(node[1], g * _fl(inv), grads)
+                self.backward(node[2], g * _fl(E.exact(-a * inv * inv)), grads)
+            else:
+                fa, fb = _fl(a), _fl(b)
+                self.backward(node[1], _fdiv(g, fb), grads)
+                self.backward(node[2], _fdiv(-g * fa, fb * fb), grads)
+            return
+        if t == "rpow":
+            self.backward(node[1], g * self._pow_partial(val(node[1]), node[2]), grads)
+            return
+        if t == "where":
+            c = val(node[1])
+            self.backward(node[2], g if c else 0.0, grads)
+            self.backward(node[3], 0.0 if c else g, grads)
+            return
+        name, kids = node[1], node[2]
+        args = [val(c) for c in kids]
+        a = args[0]
+        torch = self.rule == "pytorch"
+        gt = lambda u, v: self._cmp(">", u, v)  # noqa: E731
+        ge = lambda u, v: self._cmp(">=", u, v)  # noqa: E731
+        eq = lambda u, v: self._cmp("==", u, v)  # noqa: E731
+        if name == "sqrt":
+            if _isnf(a):
+                part = 0.0 if a == INF else NAN
+            else:
+                s = E.sgn(a)
+                part = NAN if s < 0 else INF if s == 0 else _fl(E.exact(1 / (2 * E._sym(E.real_root(a, 2)))))
+            self.backward(kids[0], g * part, grads)
+            return
+        if name == "cbrt":
+            if self.cbrt == "pow":
+                self.backward(kids[0], g * self._pow_partial(a, F(1, 3)), grads)
+                return
+            if _isnf(a):
+                q = NAN if math.isnan(a) else 0.0
+            else:
+                q = INF if E.sgn(a) == 0 else _fl(E.exact(1 / (3 * E._sym(E.real_root(a, 3)) ** 2)))
+            if self.cbrt == "jnp":
+                self.backward(kids[0], g * q, grads)
+            else:  # sign(a) * abs(a)**(1/3): the sign's own derivative is 0
+                s = _fs(a)
+                self.backward(kids[0], ((g * s) * q) * s, grads)
+            return
+        if name == "relu":
+            keep = (not self._cmp("<=", a, F(0))) if torch else gt(a, F(0))
+            self.backward(kids[0], g if keep else 0.0, grads)
+            return
+        if name == "abs":
+            self.backward(kids[0], g * _fs(a) if torch else (g if ge(a, F(0)) else -g), grads)
+            return
+        if name == "leaky_relu":
+            s = _fl(args[1])
+            pos = gt(a, F(0)) if torch else ge(a, F(0))
+            self.backward(kids[0], g if pos else g * s, grads)
+            return
+        if name in ("max", "min"):
+            if len(kids) != 2:
+                raise ValueError("the float model knows 2-argument max/min only")
+            b = args[1]
+            first = gt(a, b) if name == "max" else gt(b, a)
+            tie = eq(a, b)
+            wa = 0.5 if tie else (1.0 if first else 0.0)
+            if torch:  # masked: at::where(a == b, g/2, g).masked_fill_(loser, 0)
+                ga = g / 2 if tie else (g if first else 0.0)
+                gb = g / 2 if tie else (0.0 if first else g)
+            else:  # jnp.maximum: g * (1, 1/2 or 0)
+                ga, gb = g * wa, g * (0.5 if tie else 1.0 - wa)
+            self.backward(kids[0], ga, grads)
+            self.backward(kids[1], gb, grads)
+            return
+        if name == "clip":
+            lo, hi = args[1], args[2]
+            if torch:
+                inside = self._cmp(">=", a, lo) and self._cmp("<=", a, hi)
+                self.backward(kids[0], g if inside else 0.0, grads)
+            else:  # jnp.clip = minimum(maximum(a, lo), hi)
+                w1 = 0.5 if eq(a, lo) else (1.0 if gt(a, lo) else 0.0)
+                m = a if gt(a, lo) or eq(a, lo) else lo
+                w2 = 0.5 if eq(m, hi) else (1.0 if gt(hi, m) else 0.0)
+                self.backward(kids[0], (g * w2) * w1, grads)
+            return
+        if name == "hardtanh":
+            inside = (gt(a, F(-1)) and gt(F(1), a)) if torch else (ge(a, F(-1)) and ge(F(1), a))
+            self.backward(kids[0], g if inside else 0.0, grads)
+            return
+        if name == "relu6":
+            self.backward(kids[0], g if (gt(a, F(0)) and gt(F(6), a)) else 0.0, grads)
+            return
+        if name in E.DISCONTINUOUS:
+            self.backward(kids[0], 0.0, grads)
+            return
+        if name in E.NORMS:
+            self._norm_backward(name, kids, args, val(node), g, grads)
+            return
+        raise ValueError(name)
+
+    def _norm_backward(self, name, kids, args, n, g, grads):
+        torch = self.rule == "pytorch"
+        if name == "norm":
+            zero = (not _isnf(n)) and E.sgn(n) == 0
+            for k, a in zip(kids, args):
+                if torch and zero:  # self * (grad / norm).masked_fill_(norm == 0, 0)
+                    self.backward(k, 0.0, grads)
+                elif torch or not zero:
+                    if _isnf(n) or _isnf(a):
+                        self.backward(k, _fl(a) * _fdiv(g, _fl(n)), grads)
+                    else:
+                        self.backward(k, g * _fl(E.exact(E._sym(a) / E._sym(n))), grads)
+                else:  # JAX: sqrt(sum(x * x)): (g * 0.5/0) * x + (g * 0.5/0) * x
+                    adj = g * INF
+                    self.backward(k, adj * _fl(a) + adj * _fl(a), grads)
+            return
+        if name == "norm1":
+            for k, a in zip(kids, args):
+                self.backward(k, g * _fs(a) if torch else (g if self._cmp(">=", a, F(0)) else -g), grads)
+            return
+        mags = [abs(_fl(a)) if _isnf(a) else (a if E.sgn(a) >= 0 else -a) for a in args]
+        m = mags[0]
+        for v in mags[1:]:
+            m = v if self._cmp(">", v, m) else m
+        mask = [1.0 if self._cmp("==", v, m) else 0.0 for v in mags]
+        count = sum(mask)
+        for k, a, w in zip(kids, args, mask):
+            if torch:  # self.sgn() * ((grad / mask.sum()) * mask)
+                self.backward(k, _fs(a) * ((g / count) * w), grads)
+            else:  # amax(abs(x), initial=0): the tie with the initial 0 halves
+                v = 0.5 if self._cmp("==", m, F(0)) else 1.0
+                adj = ((g * v) / count) * w
+                self.backward(k, adj if self._cmp(">=", a, F(0)) else -adj, grads)
+
+
+def float_backprop(program, point, rule="pytorch", names=None, cbrt=None):
+    """(value, gradient) that ``rule``'s reverse mode returns at ``point`` (exact coordinates):
+    the value exact (Fraction/sympy) or a float NaN/inf, the gradient a tuple of Python floats
+    (math.nan, math.inf allowed). See :class:`FrameworkModel`."""
+    node, names = _as_program(program, names)
+    model = FrameworkModel(rule, cbrt)
+    env = {v: (c if not isinstance(c, (int, float)) else F(c)) for v, c in zip(names, point)}
+    value = model.forward(node, env)
+    grads = {}
+    model.backward(node, 1.0, grads)
+    return value, tuple(grads.get(v, 0.0) for v in names)
+
+
+def non_finite(values) -> tuple:
+    """Indices of the non-finite entries."""
+    return tuple(i for i, v in enumerate(values) if not math.isfinite(v))
+
+
+def float_kind(v: float) -> str:
+    return "nan" if math.isnan(v) else ("inf" if v == INF else ("-inf" if v == -INF else "finite"))
+
+
+# --------------------------------------------------------------------------- 5. generator
+def _line(draw, names):
+    while True:
+        coeffs = [draw(st.sampled_from([F(0), F(1), F(-1), F(2), F(1, 2)])) for _ in names]
+        if any(coeffs):
+            return C.Line(names, coeffs, draw(st.sampled_from([F(0), F(0), F(1), F(-1), F(1, 2), F(-1, 2)])))
+
+
+def _atom(draw, names):
+    """An atom of degree <= 2 with an exactly parametrised zero set."""
+    if len(names) == 1:
+        return _line(draw, names)
+    kind = draw(st.sampled_from(["line", "line", "line", "hyperbola", "parabola", "circle"]))
+    u, w = draw(st.permutations(names))[:2]
+    if kind == "line":
+        return _line(draw, names)
+    if kind == "hyperbola":
+        return C.Hyperbola(names, u, w, 0)
+    if kind == "parabola":
+        return C.Parabola(names, u, w, draw(st.sampled_from([F(0), F(-1, 2), F(1)])))
+    return C.Circle(names, u, w, draw(st.sampled_from([F(1), F(1, 2)])))
+
+
+def _points(atom, draw, k=3):
+    out = []
+    for s in atom.sets():
+        for _ in range(k):
+            out.append(s.point([draw(st.sampled_from([F(-1), F(-1, 3), F(0), F(1, 2), F(2), F(3, 4)]))
+                                for _ in range(s.n_params)]))
+    return out
+
+
+def _solve(lines, names, draw):
+    """Exact points where all the linear atoms vanish (free coordinates drawn), or []."""
+    n = len(names)
+    for _ in range(4):
+        free = {}
+        rows = [(list(L.coeffs), -L.c) for L in lines]
+        fixed = draw(st.permutations(range(n)))[: n - len(lines)]
+        for i in fixed:
+            free[i] = draw(st.sampled_from([F(-1), F(0), F(1, 2), F(2)]))
+            rows.append(([F(1) if j == i else F(0) for j in range(n)], free[i]))
+        m = [r[0] + [r[1]] for r in rows]
+        ok = True
+        for col in range(n):  # Gauss-Jordan over the rationals
+            piv = next((r for r in range(col, n) if m[r][col] != 0), None)
+            if piv is None:
+                ok = False
+                break
+            m[col], m[piv] = m[piv], m[col]
+            for r in range(n):
+                if r != col and m[r][col] != 0:
+                    f = m[r][col] / m[col][col]
+                    m[r] = [a - f * b for a, b in zip(m[r], m[col])]
+        if ok:
+            return [tuple(m[i][n] / m[i][i] for i in range(n))]
+    return []
+
+
+def _hint_filter(node_text, names, points):
+    node = parse(node_text)
+    out = []
+    for p in points:
+        try:
+            if E.evaluate(node, dict(zip(names, p))) == 0:
+                out.append(p)
+        except E.Undefined:
+            pass
+    return out
+
+
+@st.composite
+def _root_term(draw, names):
+    """(text, hints, undefined points): one term built around a root, a norm or a quotient."""
+    n = len(names)
+    kinds = ["sqrt_act", "cbrt", "rpow", "where_root", "norm", "quotient", "smooth"]
+    if n >= 2:
+        kinds += ["sqrt_relu_sq", "norm", "sqrt_sumsq"]
+    kind = draw(st.sampled_from(kinds))
+    A = _atom(draw, names)
+    a = A.text
+    pts = _points(A, draw)
+    if kind == "sqrt_act":
+        act = draw(st.sampled_from(["relu", "abs"]))
+        return f"sqrt({act}({a}))", pts, []
+    if kind == "cbrt":
+        return f"cbrt({a})", pts, []
+    if kind == "rpow":
+        form = draw(st.sampled_from(["relu({})**(3/2)", "abs({})**(1/2)", "relu({})**(1/2)", "({})**(1/3)",
+                                     "({})**(2/3)", "abs({})**(3/2)", "relu({})**(5/2)"]))
+        return form.format(a), pts, []
+    if kind == "where_root":
+        op = draw(st.sampled_from([">", ">="]))
+        body = draw(st.sampled_from(["sqrt({})", "({})**(3/2)", "sqrt({})*{}"]))
+        v = draw(st.sampled_from(names))
+        return f"where({a} {op} 0, {body.format(a, v)}, 0)", pts, []
+    if kind == "smooth":
+        v = draw(st.sampled_from(names))
+        return draw(st.sampled_from([f"sqrt(1 + {v}**2)", f"(1 + {v}**2)**(-1/2)", f"sqrt({a}**2 + 1)"])), [], []
+    if kind == "quotient":
+        v = draw(st.sampled_from(names))
+        L = _line(draw, names)
+        form = draw(st.sampled_from(["({})/(1 + {}**2)", "({})/(2 + abs({}))", "({})/(1 + relu({}))", "undef"]))
+        if form == "undef":
+            return f"({L.text})/({a})", [], pts
+        inner = v if "**2" in form else L.text
+        return form.format(a, inner), [], []
+    L1, L2 = _line(draw, names), _line(draw, names)
+    if kind == "sqrt_relu_sq":
+        M = _line(draw, names)
+        text = f"sqrt(relu({L1.text}) + ({M.text})**2)"
+        cand = [p for p in _points(M, draw) if E.sgn(E.evaluate(L1.node(), dict(zip(names, p)))) <= 0]
+        return text, cand + _solve([L1, M], names, draw), []
+    if kind == "sqrt_sumsq":
+        return f"sqrt(({L1.text})**2 + ({L2.text})**2)", _solve([L1, L2], names, draw), []
+    # norms
+    form = draw(st.sampled_from(["norm2", "norm2", "norm_relu", "norm1", "norm_all", "norminf"]))
+    if n == 1 or form == "norm1":
+        return f"norm({L1.text})", _points(L1, draw), []
+    if form == "norm2":
+        return f"norm({L1.text}, {L2.text})", _solve([L1, L2], names, draw), []
+    if form == "norm_relu":
+        cand = [p for p in _points(L1, draw) if E.sgn(E.evaluate(L2.node(), dict(zip(names, p)))) <= 0]
+        return f"norm({L1.text}, relu({L2.text}))", cand + _solve([L1, L2], names, draw), []
+    if form == "norm_all":
+        return f"norm({', '.join(names)})", [tuple(F(0) for _ in names)], []
+    op = draw(st.sampled_from(["norm1", "norminf"]))
+    return f"{op}({L1.text}, {L2.text})", [], []
+
+
+@st.composite
+def lifted_programs(draw, n_vars=None, max_terms=2, max_kinks=4):
+    """A random lifted program over 1-3 variables: a sum of 1..max_terms terms, each a root,
+    a norm or a quotient (of atoms of degree <= 2), optionally wrapped by relu/abs/max/min or
+    multiplied by a variable, plus an optional polynomial; at most ``max_kinks`` nonsmooth
+    nodes (roots, quotients, rational powers, relu/abs/max/min, where)."""
+    n = n_vars or draw(st.sampled_from([1, 2, 2, 2, 3]))
+    names = ("x", "y", "z")[:n]
+    terms, hints, undefined = [], [], []
+    for _ in range(draw(st.integers(1, max_terms))):
+        text, hs, us = draw(_root_term(names))
+        wrap = draw(st.sampled_from(["none", "none", "relu", "abs", "max", "min", "times", "neg"]))
+        v = draw(st.sampled_from(names))
+        c = draw(st.sampled_from([F(1, 2), F(1), F(-1, 2)]))
+        if wrap == "relu":
+            text = f"relu({text} - {C.fmt(c)})" if c > 0 else f"relu({text})"
+        elif wrap == "abs":
+            text = f"abs({text} - {v})"
+        elif wrap == "max":
+            text = f"max({text}, {v})"
+        elif wrap == "min":
+            text = f"min({text}, {C.fmt(c)})"
+        elif wrap == "times":
+            text = f"{text}*{v}"
+        elif wrap == "neg":
+            text = f"-{text}"
+        coef = draw(st.sampled_from([F(1), F(1), F(-1), F(2), F(1, 2)]))
+        terms.append((coef, text if wrap != "neg" else f"({text})"))
+        hints += hs
+        undefined += us
+    if draw(st.booleans()):
+        terms.append((draw(st.sampled_from([F(1), F(-1)])), draw(st.sampled_from(
+            [f"{names[0]}*{names[-1]}", f"{names[-1]}**2", f"{names[0]}"]))))
+    prog = LiftedProgram(C.poly_text(terms), names, _dedup(hints), _dedup(undefined))
+    assume(len(E.kink_nodes(prog.node)) <= max_kinks)
+    return prog
+
+
+def _dedup(points):
+    seen, out = set(), []
+    for p in points:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def random_points(rng, n, k=24):
+    return [tuple(rand_rational(rng) for _ in range(n)) for _ in range(k)]
+
+
+__all__ = ["LiftedProgram", "UndefinedAt", "exact_value", "mp_value", "unbounded_slope", "lipschitz_probe",
+           "gradient_limits", "float_backprop", "FrameworkModel", "lifted_programs", "root_arguments",
+           "singular_arguments", "zero_set_seeds", "random", "Slope"]
