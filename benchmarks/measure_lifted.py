@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 F = Fraction
 
@@ -182,7 +182,7 @@ def jax_measure(fn, point, dtype: str = "float64"):
     with jax.enable_x64(dtype == "float64"):
         dt = getattr(jnp, dtype)
         xs = tuple(jnp.asarray(float(p), dtype=dt) for p in point)
-        g = lambda *v: fn(list(v))   # noqa: E731
+        g = lambda *v: fn(list(v))
         value, reverse = jax.value_and_grad(g, argnums=tuple(range(len(point))))(*xs)
         forward = []
         for i in range(len(point)):
@@ -288,6 +288,9 @@ def main(argv=None) -> None:
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     parser.add_argument("--dtype-diff", action="store_true")
     args = parser.parse_args(argv)
+    import importlib.util
+    if not any(importlib.util.find_spec(name) for name in ("torch", "jax")):
+        raise SystemExit("neither torch nor jax is installed: nothing to measure (activate the venv?)")
     print(f"<!-- measured with {versions()}, CPU, {args.dtype if not args.dtype_diff else 'float64 vs float32'} -->")
     if args.dtype_diff:
         print(dtype_differences(measure("float64"), measure("float32")))

@@ -43,10 +43,10 @@ import pytest
 if not any(importlib.util.find_spec(name) for name in ("torch", "jax")):
     pytest.skip("neither torch nor jax is installed", allow_module_level=True)
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from semialg import rules  # noqa: E402
+from semialg import rules
 
 F = Fraction
 NAMES = ("x", "y", "z")
@@ -59,7 +59,7 @@ def lifting():
     any other error of the probe fails the tests that use this fixture."""
     try:
         rules.derivative_at("sqrt(x)", "x=1/4", "pytorch")
-    except Exception as error:   # noqa: BLE001 - only a refusal of sqrt means the feature is missing
+    except Exception as error:
         text = str(error)
         if "sqrt" in text and "support" in text:
             pytest.skip(f"semialg does not support sqrt yet ({type(error).__name__}: {text})")
@@ -191,7 +191,7 @@ def _shared_where_j(v):
     return _j().where(v[0] > 0, s, -s)
 
 
-P = lambda *xs: tuple(F(x) for x in xs)   # noqa: E731
+P = lambda *xs: tuple(F(x) for x in xs)
 TIES = (P(1, -1), P(-1, 1), P(1, 1), P(0, 0), P(0, 1), P(1, 0))
 # (semialg text, point, PyTorch spelling, JAX spelling, "exact" | "close" | "undefined")
 CASES = [
@@ -532,13 +532,13 @@ def _run(prog: Program, xs, lib: str):
         sqrt, where, relu, absolute, maximum, power = (m.sqrt, lambda c, a, b: m.where(c, a, b), m.relu, m.abs,
                                                        m.maximum, m.pow)
         stack, cbrt = m.stack, None
-        norm = lambda v, o=None: m.linalg.vector_norm(stack(v)) if o is None else m.linalg.vector_norm(stack(v), ord=o)  # noqa: E731
+        norm = lambda v, o=None: m.linalg.vector_norm(stack(v)) if o is None else m.linalg.vector_norm(stack(v), ord=o)
     else:
         import jax
         import jax.numpy as m
         sqrt, where, relu, absolute, maximum, power = m.sqrt, m.where, jax.nn.relu, m.abs, m.maximum, m.power
         stack, cbrt = m.stack, m.cbrt
-        norm = lambda v, o=None: m.linalg.norm(stack(v)) if o is None else m.linalg.norm(stack(v), ord=o)  # noqa: E731
+        norm = lambda v, o=None: m.linalg.norm(stack(v)) if o is None else m.linalg.norm(stack(v), ord=o)
     out = []
     for op, args, param in prog.nodes:
         v = [out[a] for a in args]

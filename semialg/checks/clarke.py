@@ -387,8 +387,7 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     program = as_program(program, variables, data)
     from semialg.frontends.lift import needs_lifting
     if needs_lifting(program) and domain is None:   # roots, quotients, norms: semialg.checks.lifted_clarke
-        from semialg.checks.lifted_clarke import lifted_clarke_at
-        return lifted_clarke_at(program, as_point(point, program.inputs), int(timeout * 1000), stratification)
+        return _lifted_clarke_at(program, as_point(point, program.inputs), int(timeout * 1000), stratification)
     from semialg.frontends.domains import Plane, Segment
     if isinstance(domain, (Segment, Plane)):
         kind = type(domain).__name__.lower()
@@ -443,3 +442,30 @@ def clarke_at(program, point, *, stratification: Stratification | None = None, t
     values = [_flat(tuple(tuple(p.eval(pt) for p in row) for row in piece_jacobian(strat.strata[c]))) for c in cells]
     vertices = tuple(_reshape(v, m, n) for v in extreme_points(values))
     return ClarkeResult(vertices, stratum, tuple(sorted(cells)), pt, program, strat)
+
+
+def _lifted_clarke_at(program: Program, pt, timeout_ms: int, strat) -> ClarkeResult:
+    """:func:`clarke_at` for a program with roots, quotients or norms: locally Lipschitz first (continuity,
+    then bounded slopes), then the gradient limits of :func:`~semialg.checks.lifted_clarke.limits_at`."""
+    from semialg.checks.lifted import NOT_LIPSCHITZ as UNBOUNDED, UNDECIDED as UNSURE, slopes
+    from semialg.checks.lifted_clarke import LimitsUndecided, limits_at
+    from semialg.rules import fmt_exact
+    strat = strat or stratify(program, timeout_ms=timeout_ms)
+    require_lipschitz(program, strat, timeout_ms)
+    bound = slopes(strat, timeout_ms)
+    if bound.status == UNBOUNDED:
+        w = bound.witness
+        raise NotLipschitzError(f"the function is not locally Lipschitz, so it has no Clarke Jacobian: its slope is "
+                                f"unbounded at ({', '.join(fmt_exact(v) for v in w.point)}) along "
+                                f"({', '.join(fmt_exact(v) for v in w.direction)})", w)
+    if bound.status == UNSURE:
+        raise UndecidedError(f"could not decide whether the function is locally Lipschitz: {bound.reason}")
+    try:
+        stratum, cells, values, ellipsoid = limits_at(strat, program, pt)
+    except LimitsUndecided as exc:
+        raise UndecidedError(str(exc)) from None
+    if ellipsoid is not None:
+        return ClarkeResult((), stratum, cells, pt, program, strat, ellipsoid=ellipsoid)
+    if all(isinstance(v, Fraction) for vec in values for v in vec):
+        values = extreme_points(values)
+    return ClarkeResult(tuple((tuple(v),) for v in values), stratum, cells, pt, program, strat)

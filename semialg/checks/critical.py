@@ -436,6 +436,12 @@ def critical(function, variables=None, rule: str | Rule | None = None, overrides
                   f"from stratum {j.neighbour} is {_fmt_vec(j.limit)}; Clarke Jacobians need a locally Lipschitz function")
         timings["critical"] = time.perf_counter() - t2
         return CriticalResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, jump=j, timings=timings, domain=local)
+    if strat.program.lifting is not None:   # roots, quotients, norms: not yet stratum by stratum
+        timings["critical"] = time.perf_counter() - t2
+        reason = ("artificial critical points of programs with roots, quotients or norms are not computed stratum by "
+                  "stratum yet; clarke_at gives the exact Clarke Jacobian at a point, and derivative_at the rule's value")
+        return CriticalResult(UNKNOWN_V, reason, program, rule_obj, strat, unknowns=(reason,), timings=timings,
+                              domain=local)
     try:
         sets = analyze(strat, rule_obj, timeout_ms, progress=progress, deadline=deadline)
     except (TimeLimitReached, KeyboardInterrupt) as exc:

@@ -16,6 +16,7 @@ Three questions are new once a program is lifted (:mod:`semialg.frontends.lift`)
   where the root's argument vanishes along which ``(f(z + h d) - f(z)) / h`` is unbounded: the
   exact limit (sympy's Gruntz algorithm on the radical expression), confirmed numerically.
 
+>>> from semialg.stratification import stratify
 >>> r = slopes(stratify("sqrt(relu(x))"))
 >>> r.status, r.witness.point, r.witness.direction
 ('not_lipschitz', (Fraction(0, 1),), (Fraction(1, 1),))
@@ -35,7 +36,7 @@ from semialg.core.poly import Poly
 from semialg.core.primitives.semialgebraic import NonFinite
 from semialg.frontends.lift import reciprocal_relations
 from semialg.rules import Rule, derivative_at, field_polys, fmt_exact, with_reciprocals
-from semialg.stratification import Stratification, Stratum, stratify
+from semialg.stratification import Stratification, Stratum
 
 LIPSCHITZ, NOT_LIPSCHITZ, UNDECIDED = "lipschitz", "not_lipschitz", "unknown"
 

@@ -11,47 +11,38 @@ polynomial. The norm's gradient near ``x0`` is ``A^T u`` for every unit ``u`` in
 ``{grad p(x0) + A^T u : |u| <= 1} = {g : (g - c)^T (A^T A)^-1 (g - c) <= 1}``, ``c = grad p(x0)``.
 Anything else of this kind is reported as undecided, with the reason.
 
->>> r = lifted_clarke_at("norm(x, y)", (Fraction(0), Fraction(0)))
->>> r.ellipsoid
+>>> from semialg.frontends.text import parse
+>>> from semialg.stratification import stratify
+>>> limits_at(stratify(parse("norm(x, y)")), parse("norm(x, y)"), (Fraction(0), Fraction(0)))[3]
 ((Fraction(0, 1), Fraction(0, 1)), ((Fraction(1, 1), Fraction(0, 1)), (Fraction(0, 1), Fraction(1, 1))))
->>> [str(v[0][0]) for v in lifted_clarke_at("sqrt(x**2 + 1)", (Fraction(0),)).vertices]
-['0']
+>>> limits_at(stratify(parse("sqrt(x**2 + 1)")), parse("sqrt(x**2 + 1)"), (Fraction(0),))[2]
+[(Fraction(0, 1),)]
 """
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import Sequence
 
-from semialg.checks.clarke import ClarkeResult, NotLipschitzError, UndecidedError, extreme_points, require_lipschitz
-from semialg.checks.lifted import NOT_LIPSCHITZ, UNDECIDED, slopes, _sign_on
+from semialg.checks.lifted import _sign_on
 from semialg.core.dag import Node, walk_postorder
+from semialg.core.errors import SemialgError
 from semialg.core.poly import Poly, rank
-from semialg.frontends.coerce import as_program
-from semialg.frontends.lift import lift, lift_point, reciprocal_relations
+from semialg.frontends.lift import lift_point, reciprocal_relations
 from semialg.rules import Rule, field_polys, fmt_exact, with_reciprocals
-from semialg.stratification import stratify
 from semialg.stratification.cells import exact_sign, point_sympy
 
 
-def lifted_clarke_at(program, point: Sequence[Fraction], timeout_ms: int = 60_000, strat=None) -> ClarkeResult:
-    """The Clarke Jacobian of a program with roots/quotients/norms at a rational point (scalar output)."""
-    program = as_program(program)
-    point = tuple(Fraction(v) for v in point)
-    if strat is None:
-        strat = stratify(program, timeout_ms=timeout_ms)
-    require_lipschitz(program, strat, timeout_ms)
-    bound = slopes(strat, timeout_ms)
-    if bound.status == NOT_LIPSCHITZ:
-        w = bound.witness
-        raise NotLipschitzError(f"the function is not locally Lipschitz, so it has no Clarke Jacobian: its slope is "
-                                f"unbounded at ({', '.join(fmt_exact(v) for v in w.point)}) along "
-                                f"({', '.join(fmt_exact(v) for v in w.direction)})", w)
-    if bound.status == UNDECIDED:
-        raise UndecidedError(f"could not decide whether the function is locally Lipschitz: {bound.reason}")
+class LimitsUndecided(SemialgError):
+    """The Clarke set at the point is not computed (the reason says why)."""
+
+
+def limits_at(strat, program, point: Sequence[Fraction]) -> tuple:
+    """``(stratum, cells, values, ellipsoid)``: the stratum of the point, the open strata meeting
+    there, and either the limits of their gradients at the point (``values``, exact) or, where a
+    gradient has no limit, the ellipsoid of :func:`_norm_ellipsoid` (``values`` None). The caller
+    has checked that the function is locally Lipschitz."""
     lifted = strat.program
     full = lift_point(lifted, point)
-    if any(v is None or type(v).__name__ == "_Undefined" for v in full):
-        raise UndecidedError("the program has no value at the point")
     sym = point_sympy(full)
     stratum = next((s for s in strat.strata if all(exact_sign(p.eval(sym)) == sg for p, sg in s.conditions)), None)
     if stratum is None:
@@ -60,12 +51,11 @@ def lifted_clarke_at(program, point: Sequence[Fraction], timeout_ms: int = 60_00
     cells = [stratum.id] if stratum.dim == strat.full_dim else \
         [c for c in strat.above[stratum.id] if strat.strata[c].dim == strat.full_dim]
     if not cells:
-        raise UndecidedError("no full-dimensional cell contains the point in its closure")
+        raise LimitsUndecided("no full-dimensional cell contains the point in its closure")
     n = lifted.lifting.n_user
     pinned = {i: _sign_on(stratum, i) for i in lifted.lifting.roots}
     values, singular = [], False
-    at = with_reciprocals(lifted.lifting, full)
-    at = point_sympy(at)
+    at = point_sympy(with_reciprocals(lifted.lifting, full))
     for c in cells:
         for g in field_polys(strat, strat.strata[c], Rule("clarke"))[0]:
             g = g[:n]
@@ -76,19 +66,15 @@ def lifted_clarke_at(program, point: Sequence[Fraction], timeout_ms: int = 60_00
     if singular:
         ellipsoid = _norm_ellipsoid(program, point)
         if ellipsoid is None:
-            raise UndecidedError("the Clarke set here is the convex hull of a curve of limit gradients (a gradient "
-                                 "has no limit at the point); it is computed exactly only for norm(A (x - x0)) plus a "
-                                 "polynomial")
-        return ClarkeResult((), stratum, tuple(sorted(cells)), point, program, strat, ellipsoid=ellipsoid)
-    if all(isinstance(v, Fraction) for vec in values for v in vec):
-        vertices = tuple((v,) for v in extreme_points(values))
-    else:   # algebraic limits: every distinct one (exact), sorted by value
-        distinct = []
-        for v in values:
-            if not any(all(exact_sign(a - b) == 0 for a, b in zip(v, w)) for w in distinct):
-                distinct.append(v)
-        vertices = tuple((v,) for v in sorted(distinct, key=lambda v: tuple(float(x) for x in v)))
-    return ClarkeResult(vertices, stratum, tuple(sorted(cells)), point, program, strat)
+            raise LimitsUndecided("the Clarke set here is the convex hull of a curve of limit gradients (a gradient "
+                                  "has no limit at the point); it is computed exactly only for norm(A (x - x0)) "
+                                  "plus a polynomial")
+        return stratum, tuple(sorted(cells)), None, ellipsoid
+    distinct = []
+    for v in values:
+        if not any(all(exact_sign(a - b) == 0 for a, b in zip(v, w)) for w in distinct):
+            distinct.append(v)
+    return stratum, tuple(sorted(cells)), sorted(distinct, key=lambda v: tuple(float(x) for x in v)), None
 
 
 def _exact(v):

@@ -310,9 +310,11 @@ class _Parser:
             if node.keywords or not node.args:
                 self.fail_at(f"{name}(a, b, ...){{where}} takes one or more arguments, e.g. {name}(x, y)", node)
             absolute = [Node.make("abs", (self.numeric(a),)) for a in node.args]
-            if len(absolute) == 1:
-                return absolute[0]
-            return add(*absolute) if name == "norm1" else Node.make("max", absolute)
+            if name == "norm1":
+                return absolute[0] if len(absolute) == 1 else add(*absolute)
+            # the frameworks' inf-norm is a max reduction with initial value 0 (JAX splits one more tie at 0)
+            inner = absolute[0] if len(absolute) == 1 else Node.make("max", absolute)
+            return Node.make("max", (inner, Node.const(0)))
         if name == "rpow":
             self.fail_at("rpow{where} is internal; write a rational power as a**(p/q), e.g. x**(3/2)", node)
         canonical = primitives.ALIASES.get(name, name)

@@ -19,11 +19,12 @@ where a zero weight is a zero (forward selection): only a nonzero use of an unbo
 makes their value non-finite.
 
 >>> from semialg.frontends.text import parse
->>> reverse_at(parse("where(x > 0, sqrt(x), 0)"), (Fraction(0),), "pytorch")
+>>> from semialg.rules import get_rule
+>>> reverse_at(parse("where(x > 0, sqrt(x), 0)"), (Fraction(0),), get_rule("pytorch"))
 (nan,)
->>> reverse_at(parse("norm(x, y)"), (Fraction(0), Fraction(0)), "pytorch")
+>>> reverse_at(parse("norm(x, y)"), (Fraction(0), Fraction(0)), get_rule("pytorch"))
 (Fraction(0, 1), Fraction(0, 1))
->>> reverse_at(parse("norm(x, y)"), (Fraction(0), Fraction(0)), "jax")
+>>> reverse_at(parse("norm(x, y)"), (Fraction(0), Fraction(0)), get_rule("jax"))
 (nan, nan)
 """
 from __future__ import annotations
@@ -73,7 +74,15 @@ def lifted_partials(rule, node: Node, label, args: Sequence) -> tuple:
         return prim.partials_at(label, list(args), node.param) if label != "zero" else prim.partials(label, nargs)
     if label == "zero" and node.op != "inv":
         return ((root_zero_partial(prim, node.param),) + (Fraction(0),) * (nargs - 1),)
+    if label == "neg" and node.op != "inv" and pow_spelled(rule, node):
+        return ((NonFinite("nan"),) + (Fraction(0),) * (nargs - 1),)
     return prim.partials_at(label, list(args), node.param)
+
+
+def pow_spelled(rule, node: Node) -> bool:
+    """Does the framework compute this root as a float power (NaN for a negative base, whatever
+    the exponent)? ``torch.pow`` / ``jnp.power`` for ``a**(p/q)``; PyTorch has no cbrt either."""
+    return rule.base in FRAMEWORKS and (node.op == "rpow" or (node.op == "cbrt" and rule.base == "pytorch"))
 
 
 def is_finite_vertex(g) -> bool:
@@ -132,7 +141,7 @@ def _value(node: Node, args: list, env: dict):
             return math.inf if args[0] == 0 else _exact_number(1 / args[0])
         import sympy
         value = prim.to_sympy([sympy.nsimplify(a) for a in args], node.param)
-        if op != "norm" and prim.exponent(node.param).denominator % 2 == 0 and _sign(args[0]) < 0:
+        if op != "norm" and _sign(args[0]) < 0 and prim.exponent(node.param).denominator % 2 == 0:
             return math.nan
         return _exact_number(value)
     if prim.predicate:
@@ -172,9 +181,7 @@ def _label(prim, op, args, param):
 
 def reverse_at(program: Program, point: Sequence[Fraction], rule) -> tuple:
     """What a framework's reverse mode returns at a point, exactly, for a scalar program: per input
-    a Fraction (or a sympy number), or the float NaN / inf / -inf. ``rule``: a preset name or Rule."""
-    from semialg.rules import get_rule
-    rule = get_rule(rule) if isinstance(rule, str) else rule
+    a Fraction (or a sympy number), or the float NaN / inf / -inf. ``rule``: a :class:`~semialg.rules.Rule`."""
     if len(program.outputs) != 1:
         raise ValueError("reverse_at: one output")
     order = walk_postorder(program.outputs)
@@ -255,7 +262,7 @@ def _lifted_point_partial(rule, node: Node, args: list, label) -> list:
     e = prim.exponent(node.param)
     if label == "zero":
         return [Fraction(0) if e > 1 else math.inf]
-    if label == "neg" and e.denominator % 2 == 0:
+    if label == "neg" and (e.denominator % 2 == 0 or pow_spelled(rule, node)):
         return [math.nan]
     import sympy
     a = sympy.nsimplify(args[0])

@@ -149,12 +149,26 @@ def mp_sign(value, node, env) -> int:
     return E.sgn(E.evaluate(node, env))
 
 
+def _perfect_root(a: F, q: int):
+    """The q-th root of |a| as a Fraction when it is one, else None."""
+    from sympy import integer_nthroot
+    num, ok1 = integer_nthroot(abs(a.numerator), q)
+    if not ok1:
+        return None
+    den, ok2 = integer_nthroot(a.denominator, q)
+    return F(int(num), int(den)) if ok2 else None
+
+
 def _root(a, q, node, env):
+    """The real q-th root (sign of a for odd q), exact when a is a rational q-th power."""
     s = mp_sign(a, node, env)
-    if isinstance(a, F):
-        return _num(E.real_root(a, q))
     if s == 0:
         return F(0)
+    if isinstance(a, F):
+        r = _perfect_root(a, q)
+        if r is not None:
+            return r if s > 0 else -r
+        a = _mpf(a)
     r = mpmath.root(abs(a), q)
     return r if s > 0 else -r
 
@@ -195,8 +209,6 @@ def _mp(node, env):
             raise E.Undefined("an even root of a negative number")
         if r < 0 and s == 0:
             raise E.Undefined("0 to a negative power")
-        if isinstance(a, F):
-            return _num(E.rational_power(a, r))
         base = _root(a, r.denominator, node[1], env)
         return base ** r.numerator
     if t == "cmp":
@@ -412,6 +424,11 @@ def _g_at(g, names, p):
         return None
 
 
+def _dyadic(t: F) -> F:
+    """t rounded to a multiple of 2^-160 (keeps the search's rationals small)."""
+    return F(round(t * 2 ** 160), 2 ** 160)
+
+
 def zero_set_seeds(program, rng, names=None, hints=(), lines=4, grid=40):
     """Exact points on, or within about 1e-35 of, the zero sets of the root arguments.
 
@@ -422,10 +439,18 @@ def zero_set_seeds(program, rng, names=None, hints=(), lines=4, grid=40):
     n = len(names)
     out = [(tuple(F(c) for c in h), True) for h in hints]
     roots = root_arguments(node)
+    def on_boundary(g, p):  # g = 0 at p but not on a whole neighbourhood (relu(x) at x < 0 is not)
+        for i in range(n):
+            for sgn_ in (1, -1):
+                q = tuple(c + (sgn_ * F(1, 10 ** 6) if j == i else 0) for j, c in enumerate(p))
+                v = _g_at(g, names, q)
+                if v is not None and v != 0:
+                    return True
+        return False
     for p in _lattice(n):
         for g in roots:
             v = _g_at(g, names, p)
-            if v is not None and v == 0:
+            if v is not None and v == 0 and on_boundary(g, p):
                 out.append((p, True))
                 break
     for g in roots:
@@ -439,9 +464,18 @@ def zero_set_seeds(program, rng, names=None, hints=(), lines=4, grid=40):
                 a, b = vals[i], vals[i + 1]
                 if a is None or b is None or found >= 2:
                     continue
-                if a == 0:
-                    out.append((at(ts[i]), True))
+                if (a == 0) != (b == 0):  # the edge of a zero region: bisect on "g is exactly 0"
+                    lo, hi = (ts[i], ts[i + 1]) if a == 0 else (ts[i + 1], ts[i])
+                    for _ in range(118):
+                        mid = (lo + hi) / 2
+                        vm = _g_at(g, names, at(mid))
+                        if vm is None:
+                            break
+                        lo, hi = (mid, hi) if vm == 0 else (lo, mid)
+                    out.append((at(lo), False))
                     found += 1
+                elif a == 0:
+                    continue
                 elif a * b < 0:
                     lo, hi = ts[i], ts[i + 1]
                     for _ in range(118):
@@ -459,7 +493,7 @@ def zero_set_seeds(program, rng, names=None, hints=(), lines=4, grid=40):
                         and abs(a) <= abs(b) and abs(a) < 0.5:
                     lo, hi = ts[i - 1], ts[i + 1]
                     for _ in range(200):
-                        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+                        m1, m2 = _dyadic(lo + (hi - lo) / 3), _dyadic(hi - (hi - lo) / 3)
                         v1, v2 = _g_at(g, names, at(m1)), _g_at(g, names, at(m2))
                         if v1 is None or v2 is None:
                             break
@@ -680,8 +714,7 @@ class FrameworkModel:
             fa = [_fl(v) for v in args]
             return _lift(self._pl_float(name, fa))
         if name in E.NORMS or name in E.CALLS:
-            return E.evaluate(("call", name, tuple(("num", v) if isinstance(v, F) else ("var", f"_{i}")
-                                                   for i, v in enumerate(args))),
+            return E.evaluate(("call", name, tuple(("var", f"_{i}") for i in range(len(args)))),
                               {f"_{i}": v for i, v in enumerate(args)})
         raise ValueError(name)
 
@@ -750,8 +783,7 @@ class FrameworkModel:
             if r - 1 == 0:
                 return float(r)
             return math.copysign(INF, float(r))
-        return _fl(E.exact(r * E._sym(E.rational_power(a, r - 1)) if not isinstance(E.rational_power(a, r - 1), F)
-                           else r * E.rational_power(a, r - 1)))
+        return _fl(E.exact(E._sym(r) * E._sym(E.rational_power(a, r - 1))))
 
     def backward(self, node, g, grads):
         t = node[0]
@@ -1001,18 +1033,6 @@ def _solve(lines, names, draw):
     return []
 
 
-def _hint_filter(node_text, names, points):
-    node = parse(node_text)
-    out = []
-    for p in points:
-        try:
-            if E.evaluate(node, dict(zip(names, p))) == 0:
-                out.append(p)
-        except E.Undefined:
-            pass
-    return out
-
-
 @st.composite
 def _root_term(draw, names):
     """(text, hints, undefined points): one term built around a root, a norm or a quotient."""
@@ -1040,7 +1060,7 @@ def _root_term(draw, names):
         return f"where({a} {op} 0, {body.format(a, v)}, 0)", pts, []
     if kind == "smooth":
         v = draw(st.sampled_from(names))
-        return draw(st.sampled_from([f"sqrt(1 + {v}**2)", f"(1 + {v}**2)**(-1/2)", f"sqrt({a}**2 + 1)"])), [], []
+        return draw(st.sampled_from([f"sqrt(1 + {v}**2)", f"(1 + {v}**2)**(-1/2)", f"sqrt(({a})**2 + 1)"])), [], []
     if kind == "quotient":
         v = draw(st.sampled_from(names))
         L = _line(draw, names)
@@ -1121,8 +1141,3 @@ def _dedup(points):
 
 def random_points(rng, n, k=24):
     return [tuple(rand_rational(rng) for _ in range(n)) for _ in range(k)]
-
-
-__all__ = ["LiftedProgram", "UndefinedAt", "exact_value", "mp_value", "unbounded_slope", "lipschitz_probe",
-           "gradient_limits", "float_backprop", "FrameworkModel", "lifted_programs", "root_arguments",
-           "singular_arguments", "zero_set_seeds", "random", "Slope"]

@@ -1,0 +1,316 @@
+"""Backprop: the formal chain rule with a rule's choices, on a stratum (theory §3).
+
+:func:`backprop` walks the DAG with the labels of a stratum; :func:`field_polys` gives a rule's
+field vertices on a stratum (from the branch labels alone for piecewise-linear programs; with the
+framework's NaN/inf behaviour for lifted programs, :mod:`semialg.rules.lifted`).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Sequence
+
+from semialg.core import primitives
+from semialg.core.dag import Node, walk_postorder
+from semialg.core.poly import Poly
+from semialg.core.primitives.base import F0, F1
+from semialg.core.primitives.semialgebraic import LIFTED, UNDEFINED, NonFinite
+from semialg.frontends.normal_form import NotPiecewiseLinear, normal_form
+from semialg.rules.lifted import FRAMEWORKS, lifted_partials, nonfinite_inputs
+
+MAX_VERTICES = 4096
+
+
+def fmt_exact(value) -> str:
+    """Exact text of a Fraction (``"1/2"``) or of a sympy algebraic number (``"sqrt(2)/2"``)."""
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    return str(value)
+
+
+
+# --------------------------------------------------------------------------- backprop
+Gradient = tuple[Poly, ...]
+
+
+def _where_label(node: Node, values: dict[int, object], comparison_signs: dict[int, int]) -> tuple[bool, bool]:
+    cond = node.args[0]
+    boundary = any(comparison_signs.get(id(c)) == 0 for c in walk_postorder([cond]) if c.op in primitives.COMPARISONS)
+    return bool(values[id(cond)]), boundary
+
+
+def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int, object], rule,
+             inputs: Sequence[str], roots: Sequence[Node], shortcut: bool = True,
+             gradient_cache: dict | None = None) -> list[list[Gradient]]:
+    """The formal chain rule with the rule's choices: per root, the set of gradient vectors.
+
+    ``values``: each node's polynomial (or bool) on the stratum; ``labels``: the
+    branch of each branching node. Sets: every combination of argument
+    derivatives and local partial vertices (a conservative calculus, theory §4).
+
+    Shortcut: a subexpression all of whose nonsmooth nodes sit on open (non-kink)
+    branches is a polynomial near the stratum, and there the chain rule gives
+    exactly the gradient of its polynomial value; so gradients are formed by the
+    chain rule only at kinks and above them. ``shortcut=False`` (values are
+    constants at a point, as in :func:`derivative_at`) runs the chain rule everywhere.
+    ``gradient_cache`` (``id(poly) -> (poly, gradient)``) shares gradients of
+    memoised values across strata.
+    """
+    n = len(inputs)
+    var_index = {name: i for i, name in enumerate(inputs)}
+    zero = Poly.constant(n, 0)
+    zero_grad = (zero,) * n
+    # pass 1: which nodes are smooth on this stratum (no kink in their subtree)?
+    kink_free: dict[int, bool] = {}
+    local_partials: dict[int, tuple] = {}
+    for node in order:
+        op = node.op
+        ok = shortcut and all(kink_free[id(a)] for a in node.args) and op != "custom"
+        if op == "custom":   # its gradient is hand-written, never the gradient of its value
+            kink_free[id(node)] = False
+            continue
+        if op in LIFTED:   # roots, reciprocals, norms: their partials need the argument values
+            kink_free[id(node)] = False
+            local_partials[id(node)] = lifted_partials(rule, node, labels.get(id(node)),
+                                                       [values.get(id(a)) for a in node.args])
+            continue
+        if op in primitives.REGISTRY and not primitives.REGISTRY[op].predicate:
+            label = _where_label(node, values, labels) if op == "where" else labels.get(id(node))
+            prim = primitives.REGISTRY[op]
+            if prim.is_kink(label) or not prim.continuous:
+                ok = False
+                local_partials[id(node)] = rule.partials(node, label, len(node.args))
+            elif not ok:
+                local_partials[id(node)] = rule.partials(node, label, len(node.args))
+        kink_free[id(node)] = ok
+    # pass 2: gradients only where needed (roots, and the arguments of non-smooth needed nodes)
+    needed = {id(r) for r in roots}
+    for node in reversed(order):
+        if id(node) in needed and not kink_free[id(node)]:
+            needed.update(id(a) for a in node.args)
+    grads: dict[int, list[Gradient]] = {}
+    for node in order:
+        if id(node) not in needed:
+            continue
+        op = node.op
+        value = values.get(id(node))
+        if kink_free[id(node)] or op == "const" or isinstance(value, bool) or value is UNDEFINED:
+            if not isinstance(value, Poly):
+                grads[id(node)] = [zero_grad]
+                continue
+            hit = gradient_cache.get(id(value)) if gradient_cache is not None else None
+            if hit is None or hit[0] is not value:
+                hit = (value, value.gradient())
+                if gradient_cache is not None:
+                    gradient_cache[id(value)] = hit
+            grads[id(node)] = [hit[1]]
+            continue
+        if op == "var":
+            grads[id(node)] = [tuple(Poly.constant(n, 1) if i == var_index[node.param] else zero for i in range(n))]
+            continue
+        if op == "custom":   # the hand-written gradient (custom_jvp): the values of grad=(g1, ..., gn)
+            grads[id(node)] = [tuple(_as_poly(values[id(g)], n) for g in node.args[1:])]
+            continue
+        args = node.args
+        if op == "add":
+            local, coeffs = [tuple(F1 for _ in args)], None
+        elif op == "mul":
+            local, coeffs = None, []
+            for i in range(len(args)):
+                c = Poly.constant(n, 1)
+                for j, a in enumerate(args):
+                    if j != i:
+                        c = c * values[id(a)]
+                coeffs.append(c)
+        elif op == "pow":
+            local, coeffs = None, [values[id(args[0])] ** (node.param - 1) * node.param]
+        else:
+            local, coeffs = local_partials[id(node)], None
+        grads[id(node)] = _combine([grads[id(a)] for a in args], local, coeffs, n, zero)
+    return [grads[id(r)] for r in roots]
+
+
+def _as_poly(value, n: int) -> Poly:
+    return value if isinstance(value, Poly) else Poly.constant(n, value)
+
+
+def _combine(arg_sets, local, coeffs, n: int, zero: Poly) -> list[Gradient]:
+    """All ``Σ_i w_i d_i`` with ``d_i`` in the argument sets and ``w`` a local partial vertex
+    (constant weights ``local``) or the polynomial weights ``coeffs`` (products, powers)."""
+    out: dict[tuple, Gradient] = {}
+    weight_sets = [tuple(coeffs)] if coeffs is not None else local
+    if any(isinstance(w, NonFinite) for ws in weight_sets for w in ws) or any(
+            isinstance(c, NonFinite) for gs in arg_sets for g in gs for c in g):
+        return _combine_nonfinite(arg_sets, weight_sets, n, zero)
+    for weights in weight_sets:
+        active = [i for i, w in enumerate(weights) if (not w.is_zero if isinstance(w, Poly) else w != 0)]
+        combos = [[]]
+        for i in active:
+            combos = [c + [g] for c in combos for g in arg_sets[i]]
+            if len(combos) > MAX_VERTICES:
+                raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
+        for combo in combos:
+            g = tuple(sum((combo[j][k] * weights[i] for j, i in enumerate(active)), zero) for k in range(n))
+            out.setdefault(_key(g), g)
+    if len(out) > MAX_VERTICES:
+        raise OverflowError(f"more than {MAX_VERTICES} derivative vertices on a stratum")
+    return list(out.values())
+
+
+def _combine_nonfinite(arg_sets, weight_sets, n: int, zero: Poly) -> list[Gradient]:
+    """:func:`_combine` when a weight or a component is NaN/inf: a term with an unbounded factor is
+    unbounded (inf * 0 is not 0), a zero weight drops its argument (the chain rule's selection)."""
+    out: dict[tuple, Gradient] = {}
+    for weights in weight_sets:
+        active = [i for i, w in enumerate(weights) if isinstance(w, NonFinite) or
+                  (not w.is_zero if isinstance(w, Poly) else w != 0)]
+        combos = [[]]
+        for i in active:
+            combos = [c + [g] for c in combos for g in arg_sets[i]]
+        for combo in combos:
+            comps = []
+            for k in range(n):
+                total, bad = zero, None
+                for j, i in enumerate(active):
+                    c, w = combo[j][k], weights[i]
+                    if isinstance(c, NonFinite) or isinstance(w, NonFinite):
+                        bad = NonFinite("nan") if "nan" in (getattr(c, "kind", ""), getattr(w, "kind", "")) else NonFinite("inf")
+                    else:
+                        total = total + c * w
+                comps.append(bad if bad is not None else total)
+            g = tuple(comps)
+            out.setdefault(_key(g), g)
+    return list(out.values())
+
+
+def _key(g: Gradient) -> tuple:
+    return tuple(frozenset(p.terms.items()) if isinstance(p, Poly) else p for p in g)
+
+
+def field_polys(strat, stratum, rule) -> list[list[Gradient]]:
+    """Per output, the rule's gradient vertices on ``stratum`` as polynomial vectors.
+
+    With a hand-written field (``rule.field``), its outputs are the single vertex: ``n``
+    components per output, the rows of a Jacobian for a vector output (row-major).
+    """
+    program = strat.program
+    if rule.field is not None:
+        vals = strat.node_values(stratum, list(rule.field.outputs))
+        flat = [vals[id(o)] for o in rule.field.outputs]
+        n = program.n_inputs
+        return [[tuple(flat[i * n:(i + 1) * n])] for i in range(len(flat) // n)]
+    fast = _normal_form_field(strat, stratum, rule) if program.lifting is None else None
+    if fast is not None:
+        return fast
+    values = strat.node_values(stratum)
+    order = strat._walks[tuple(id(r) for r in program.outputs)][0]  # cached by node_values
+    labels = {id(nd): lab for nd, lab in zip(strat.branch_nodes, stratum.labels)}
+    gradients = strat._walks.setdefault("gradients", {})
+    out = backprop(order, values, labels, rule, program.inputs, program.outputs, gradient_cache=gradients)
+    if program.lifting is not None and rule.base in FRAMEWORKS:   # reverse mode: NaN from the untaken branches
+        n_user = program.lifting.n_user
+        for k, root in enumerate(program.outputs):
+            flags = nonfinite_inputs(order, values, labels, rule, program.inputs, root, n_user)
+            if any(flags):
+                out[k] = list({_key(g): g for g in (tuple(NonFinite("nan") if i < n_user and flags[i] and
+                                                          not isinstance(c, NonFinite) else c
+                                                          for i, c in enumerate(g)) for g in out[k])}.values())
+    return out
+
+
+_MISSING = object()
+
+
+def _normal_form_field(strat, stratum, rule) -> list[list[Gradient]] | None:
+    """The rule's field on a stratum of a piecewise-linear program, from the branch labels alone:
+    forward mode through the kinks of the normal form (:mod:`semialg.frontends.normal_form`), the
+    rule's partial at each kink times its arguments' gradients. The same chain rule as
+    :func:`backprop` (products of the same local Jacobians, grouped differently), at the cost of
+    the kinks instead of the whole DAG. None when it does not apply: no normal form, a kink that
+    is not a branch node, or a set-valued partial (then :func:`backprop` forms the combinations)."""
+    cache = strat._walks
+    if "normal_form" not in cache:
+        try:
+            cache["normal_form"] = normal_form(strat.program)
+        except NotPiecewiseLinear:
+            cache["normal_form"] = None
+    nf = cache["normal_form"]
+    if nf is None:
+        return None
+    labels = cache.get("branch_index")
+    if labels is None:
+        labels = cache["branch_index"] = {id(nd): i for i, nd in enumerate(strat.branch_nodes)}
+    n = len(nf.inputs)
+    grads: list[list[Fraction]] = []
+    # a kink's gradient depends only on its label, the rule, and the gradients of the kinks its
+    # arguments use; memoised gradients are shared objects, so those are named by identity (the
+    # memo keeps them alive); the memo lives with the stratification, which other rules may share
+    memo = cache.setdefault(("kink_gradients", type(rule), rule.base, rule.overrides), {})
+    uses = cache.get("kink_uses")
+    if uses is None:
+        uses = cache["kink_uses"] = [tuple(sorted({j for a in k.args for j in a.kinks})) for k in nf.kinks]
+
+    def gradient_of(form) -> list[Fraction]:
+        g = [F0] * n
+        for i, c in form.inputs.items():
+            g[i] += c
+        for k, c in form.kinks.items():
+            for i, v in enumerate(grads[k]):
+                if v:
+                    g[i] += c * v
+        return g
+
+    for k, kink in enumerate(nf.kinks):
+        position = labels.get(id(kink.node), _MISSING)
+        if position is _MISSING:
+            return None
+        label = stratum.labels[position]
+        key = (k, label, tuple(id(grads[j]) for j in uses[k]))
+        known = memo.get(key)
+        if known is not None:
+            grads.append(known)
+            continue
+        vertices = rule.partials(kink.node, label, len(kink.args))
+        if len(vertices) != 1:
+            return None
+        g = [F0] * n
+        for w, arg in zip(vertices[0], kink.args):
+            if w:
+                for i, v in enumerate(gradient_of(arg)):
+                    g[i] += w * v
+        grads.append(g)
+        memo[key] = g
+    return [[tuple(Poly.constant(n, v) for v in gradient_of(o))] for o in nf.outputs]
+
+
+def field_on_stratum(strat, stratum, rule, at=None) -> list[list[tuple[str, ...]]]:
+    """Per output, the gradient vertices as exact strings at ``at`` (default: the sample); a lifted
+    program's vectors in its user's variables (the reciprocals evaluated as ``1/s``)."""
+    point = at if at is not None else stratum.sample
+    lifting = strat.program.lifting
+    if lifting is not None:
+        point = with_reciprocals(lifting, point)
+    n = lifting.n_user if lifting is not None else len(point)
+    out = []
+    for vertices in field_polys(strat, stratum, rule):
+        out.append(sorted(tuple(fmt_exact(p.eval(point)) if isinstance(p, Poly) else p.kind for p in g[:n])
+                          for g in vertices))
+    return out
+
+
+def with_reciprocals(lifting, point) -> tuple:
+    """A lifted point with each reciprocal set to ``1/s`` where its root ``s`` is not 0."""
+    point = list(point)
+    for r, s in lifting.reciprocals:
+        v = point[s]
+        if v != 0:
+            point[r] = 1 / v if isinstance(v, Fraction) else _inverse(v)
+    return tuple(point)
+
+
+def _inverse(v):
+    from semialg.smt import AlgebraicNumber
+    import sympy
+    expr = v.to_sympy() if isinstance(v, AlgebraicNumber) else v
+    return sympy.nsimplify(1 / expr)
+
+
