@@ -32,7 +32,7 @@ from semialg.core.primitives import REGISTRY
 from semialg.core.primitives.custom import check_custom_gradients
 
 __all__ = ["Expr", "variables", "program", "custom", "relu", "abs_", "max_", "min_", "clip", "clamp", "leaky_relu",
-           "hardtanh", "relu6", "sort", "where", "sign", "step", "heaviside", "floor", "round_"]
+           "hardtanh", "relu6", "sort", "where", "sign", "step", "heaviside", "floor", "round_", "sqrt", "cbrt", "norm"]
 
 _PREDICATES = frozenset(name for name, prim in REGISTRY.items() if prim.predicate)
 _WRAPPERS: dict[int, "Expr"] = {}  # id(node) -> its Expr; nodes are interned for good, so ids stay valid
@@ -210,9 +210,8 @@ def _const(value, what: str) -> Fraction:
 
 
 def _divide(a: Node, b: Node) -> Node:
-    if not b.is_const:
-        raise UnsupportedError("division by a non-constant is not supported, because the result is not piecewise "
-                               "polynomial; multiply through, or divide by a number")
+    if not b.is_const:   # a quotient: a reciprocal, lifted exactly (undefined where b = 0)
+        return mul(a, Node.make("inv", (b,)))
     if b.param == 0:
         raise InputError("division by zero")
     return mul(a, Node.const(1 / b.param))
@@ -223,11 +222,16 @@ def _power(base: Node, exponent: Node) -> Node:
         raise UnsupportedError("a power with a non-constant exponent is not supported, because it is not a polynomial")
     k = exponent.param
     if k.denominator != 1:
-        raise UnsupportedError(f"the non-integer power **{k} is not supported, because roots are not piecewise polynomial")
+        if base.is_const:
+            raise UnsupportedError(f"the power **{k} of a constant is not supported; write the number")
+        root = Node.make("rpow", (base,), abs(k))   # a rational power: the real root, lifted exactly
+        return Node.make("inv", (root,)) if k < 0 else root
     if k < 0:
         if base.is_const and base.param != 0:
             return Node.const(base.param ** int(k))
-        raise UnsupportedError("a negative power is not supported, because it divides by a non-constant")
+        if base.is_const:
+            raise InputError("zero to a negative power is undefined")
+        return Node.make("inv", (power(base, int(-k)),))
     return power(base, int(k))
 
 
@@ -369,6 +373,31 @@ def hardtanh(a) -> Expr:
 def relu6(a) -> Expr:
     """``clip(a, 0, 6)`` as the ``relu6`` primitive."""
     return _unary("relu6", a)
+
+
+def sqrt(a) -> Expr:
+    """The square root (undefined for ``a < 0``), lifted exactly.
+
+    >>> x, y = variables("x y"); sqrt(x**2 + y**2)
+    Expr('sqrt(x**2 + y**2)')
+    """
+    return _unary("sqrt", a)
+
+
+def cbrt(a) -> Expr:
+    """The real cube root."""
+    return _unary("cbrt", a)
+
+
+def norm(*args) -> Expr:
+    """The Euclidean norm of the arguments (one primitive: its framework spelling is ``vector_norm``).
+
+    >>> x, y = variables("x y"); norm(x, y)
+    Expr('norm(x, y)')
+    """
+    if not args:
+        raise InputError("norm(a, b, ...) needs at least one argument")
+    return Expr(Node.make("norm", tuple(_num(a) for a in args)))
 
 
 def sort(*args) -> list[Expr]:
