@@ -104,6 +104,63 @@ def test_lifted_point_is_exact():
     assert full[:2] == (F(2), F(4)) and sympy.simplify(full[2] - sympy.sqrt(2)) == 0 and full[3] == F(1, 4)
 
 
+# --------------------------------------------------------------------------- the lifted primitives
+from semialg.core.poly import Poly  # noqa: E402
+from semialg.core.primitives import REGISTRY  # noqa: E402
+from semialg.core.primitives.semialgebraic import LIFTED, UNDEFINED  # noqa: E402
+
+LIFTED_CASES = [("sqrt", None, 1), ("cbrt", None, 1), ("rpow", F(3, 2), 1), ("rpow", F(2, 3), 1), ("inv", None, 1),
+                ("norm", None, 1), ("norm", None, 2), ("norm", None, 3)]
+
+
+def _sympy_value(op, param, args):
+    a = [sympy.Rational(v.numerator, v.denominator) for v in args]
+    if op == "sqrt":
+        return sympy.sqrt(a[0]) if a[0] >= 0 else None
+    if op == "cbrt":
+        return sympy.real_root(a[0], 3)
+    if op == "rpow":
+        if a[0] < 0 and param.denominator % 2 == 0:
+            return None
+        return sympy.real_root(a[0], param.denominator) ** param.numerator
+    if op == "inv":
+        return 1 / a[0] if a[0] != 0 else None
+    return sympy.sqrt(sum(v ** 2 for v in a))
+
+
+def test_lifted_branches_partition_and_match_sympy():
+    """At every argument, exactly one branch holds at the lifted point (root = the sympy value), and
+    its value is that value; UNDEFINED exactly where sympy's real value does not exist."""
+    assert {op for op, _, _ in LIFTED_CASES} == set(LIFTED)
+    grid = [F(-9, 4), F(-1), F(0), F(1, 4), F(2)]
+    for op, param, k in LIFTED_CASES:
+        prim = REGISTRY[op]
+        n = k + prim.n_aux
+        xs = Poly.variables(n)
+        branches = prim.branches(xs[:k] + xs[k:], param)
+        for args in ([a] for a in grid) if k == 1 else ((a, b) for a in grid for b in grid) if k == 2 else [(F(0),) * 3, (F(1), F(0), F(-2))]:
+            args = list(args)
+            truth = _sympy_value(op, param, args)
+            root = sympy.Integer(0) if truth is None else truth if op in ("inv", "norm") else \
+                sympy.real_root(sympy.Rational(args[0].numerator, args[0].denominator), param.denominator if op == "rpow" else 2 if op == "sqrt" else 3)
+            point = [sympy.Rational(a.numerator, a.denominator) for a in args] + [root] + \
+                ([1 / root if root != 0 else sympy.Integer(0)] if prim.n_aux == 2 else [])
+            holding = [b for b in branches if all(sympy.sign(sympy.nsimplify(p.eval(point))) == s for p, s in b.conditions)]
+            assert len(holding) == 1, (op, param, args, [b.label for b in holding])
+            value = holding[0].value
+            if truth is None:
+                assert value is UNDEFINED, (op, args)
+            else:
+                assert sympy.simplify(value.eval(point) - truth) == 0, (op, args)
+                assert holding[0].label != "zero" or truth == 0
+
+
+def test_lifted_primitives_declare_themselves():
+    for op in LIFTED:
+        prim = REGISTRY[op]
+        assert prim.summary and op in {n.op for n in parse(prim.example).topological_order()}
+
+
 # --------------------------------------------------------------------------- strata and domains
 def test_strata_of_sqrt_relu_are_graphs_over_the_line():
     s = stratify("sqrt(relu(x))")

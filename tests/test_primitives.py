@@ -256,7 +256,7 @@ def test_to_sympy_agrees_with_exact(case):
 
 def test_every_registered_primitive_is_exercised():
     covered = {name for name, _, _ in CASES}
-    assert covered == set(REGISTRY)
+    assert covered == set(REGISTRY) - LIFTED   # the lifted ones: tests/test_lifted.py::test_lifted_branches_*
 
 
 def test_missing_parts_fail_loudly():

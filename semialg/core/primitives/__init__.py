@@ -16,7 +16,7 @@ Composition (the branch tree, the chain rule) lives in ``stratify`` and
 ``rules``, never here.
 
 >>> sorted(REGISTRY)[:4]
-['abs', 'and', 'clamp', 'clip']
+['abs', 'and', 'cbrt', 'clamp']
 >>> REGISTRY["relu"].partials(REGISTRY["relu"].branch_labels(1)[1], 1)
 ((Fraction(0, 1),), (Fraction(1, 1),))
 """
