@@ -80,6 +80,10 @@ def test_examples_readme_lists_every_example():
 
 # Each new example asserts exact values: perturb its inputs and its claim must fail.
 PERTURBATIONS = [
+    # PyTorch's norm at 0 is 0, a conservative value: nothing to refute
+    ("norm_nan_trap", {"RULE_NAN": "pytorch"}),
+    # at x = 1/2 > 0 reverse mode is finite, so "NaN exactly at x <= 0" fails
+    ("norm_nan_trap", {"TRAP": "where(x > 1, sqrt(x - 1/2), 1)"}),
     # no tie any more in the bottom-right window (the pooled matrix is unchanged)
     ("max_pooling", {"MATRIX": ((3, 1, 13, 8), (7, 20, 6, 2), (7, 3, 5, 4), (6, 2, 1, 4))}),
     # step 1/8 from 1/2 reaches 1/4, not the artificial critical point 0

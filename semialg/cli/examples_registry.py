@@ -48,6 +48,7 @@ EXAMPLES: tuple[str, ...] = (
     "lorenz_not_gradient",
     "sgd_relu_clarke",
     "relu_zero_probability",
+    "norm_nan_trap",
 )
 """Example names in teaching order (simplest first)."""
 
