@@ -246,9 +246,17 @@ def test_clarke_at_a_smooth_point_is_the_exact_gradient():
     assert all(sympy.simplify(v - sympy.sqrt(3) / 3) == 0 for v in g[0])
 
 
-def test_critical_is_honest_about_lifted_programs():
-    r = semialg.critical("norm(x, y)")
-    assert r.verdict == "unknown" and "not computed" in r.reason
+def test_artificial_critical_points_of_lifted_programs():
+    # f = sqrt(1 + x**2) - x: f'(0) = -1, but PyTorch's relu'(0) = 0 makes backprop 0 there
+    r = semialg.critical("sqrt(1 + x**2) - relu(x) + relu(-x)", rule="pytorch")
+    assert r.verdict == "artificial_critical_points"
+    (a,) = r.artificial
+    assert a.sample == (0,) and a.field == (((0,),),) and a.clarke == (((-1,),),)
+    assert semialg.critical("sqrt(1 + x**2) - x", rule="pytorch").verdict == "no_artificial_critical_points"
+    # the norm at 0: its Clarke disc holds 0 and PyTorch's value 0; JAX's NaN leaves it undecided
+    assert semialg.critical("norm(x, y)", rule="pytorch").verdict == "no_artificial_critical_points"
+    assert semialg.critical("norm(x, y)", rule="jax").verdict == "unknown"
+    assert semialg.critical("sqrt(relu(x))").verdict == "not_lipschitz"
 
 
 def test_not_semialgebraic_stays_refused():

@@ -128,7 +128,8 @@ def test_lipschitz_probe_known_cases():
     probe = lambda t, names: L.lipschitz_probe(t, rng, names)  # noqa: E731
     for text, names in [("sqrt(relu(x))", X), ("where(x > 0, sqrt(x), 0)", X), ("cbrt(x*y)", XY),
                         ("sqrt(x**2 + y**2 - 1)", XY), ("sqrt(relu(x - y) + (x + y)**2)", XY),
-                        ("relu(x)**(1/2) + y", XY), ("(x - y)**(2/3)", XY)]:
+                        ("relu(x)**(1/2) + y", XY), ("(x - y)**(2/3)", XY),
+                        ("where(x > 0, x / y, 0)", XY)]:   # discontinuous at (0, 0): f(s, s) = 1
         assert probe(text, names).found, text
     for text, names in [("norm(x, y)", XY), ("abs(x)**(3/2)", X), ("norm(x - y, relu(y))", XY),
                         ("relu(x)**(3/2)", X), ("x / (1 + y**2)", XY), ("norm(x, y, z)", XYZ),
@@ -309,7 +310,7 @@ def test_float_model_matches_the_installed_framework(rule):
             prog = L.LiftedProgram(text, XY[:len(point)], hints=[pt(*point)])
             _model_matches_framework(prog, random.Random(0), rule, mismatches)
 
-    @settings(derandomize=True, database=None, deadline=None, max_examples=40,
+    @settings(derandomize=True, database=None, deadline=None, max_examples=20,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(L.lifted_programs())
     def body(prog):
@@ -439,7 +440,7 @@ class Judge:
             found = self.probe().found
             if found:
                 f = found[0]
-                out.append(("missed_unbounded_slope",
+                out.append(("missed_unbounded_slope" if f["status"] == "unbounded" else "missed_discontinuity",
                             f"{verdict}, but (f(p + s d) - f(p))/s grows like s^-{f['alpha']:.3g} at "
                             f"p = {_fmt(prog.names, f['point'])}{'' if f['exact'] else ' (within 1e-35 of a zero set)'}"
                             f" along d = {tuple(str(c) for c in f['direction'])}"))
@@ -561,6 +562,7 @@ def run_soundness(n, budget, wall=WALL, max_terms=2):
                 found.append(f"[crash] check({prog.text!r}, rule={rule!r}): {type(exc).__name__}: {exc}")
                 continue
             LOG.append(f"{prog.text} [{rule}] {doc.get('verdict')}: {(doc.get('reason') or '')[:160]}")
+            print(LOG[-1], flush=True)
             t0 = time.time()
             verdicts = judge.judge(doc, rule)
             STATS["oracle_seconds"] += time.time() - t0
@@ -575,14 +577,13 @@ def run_soundness(n, budget, wall=WALL, max_terms=2):
                + ", ".join(f"{k}: {v}" for k, v in sorted(STATS.items()) if k.startswith(("verdict:", "kind:", "non_"))))
     if SLOW:
         summary += "; too slow: " + "; ".join(SLOW[:5])
-    print("\n".join(LOG))
     print(summary)
     return found, summary
 
 
 @needs_lifting
 def test_semialg_against_the_lifted_oracle_fast():
-    found, summary = run_soundness(25, budget=30.0, wall=4.0, max_terms=1)
+    found, summary = run_soundness(25, budget=18.0, wall=3.0, max_terms=1)
     assert not found, summary + "\n" + "\n".join(found[:20])
 
 
@@ -593,11 +594,40 @@ def test_semialg_against_the_lifted_oracle_slow():
     assert not found, summary + "\n" + "\n".join(found[:30])
 
 
+def test_the_judge_catches_wrong_answers():
+    """Synthetic semialg answers (no semialg involved): each wrong claim is flagged, right ones are not."""
+    def kinds(text, names, doc, rule="pytorch", **kw):
+        return sorted(k for k, _ in Judge(L.LiftedProgram(text, names, **kw)).judge(doc, rule))
+    slope = lambda p, d: {"verdict": "not_lipschitz", "witness": {"kind": "unbounded_slope", "point": p,  # noqa: E731
+                                                                   "direction": d}}
+    assert kinds("sqrt(relu(x))", X, slope(["0"], ["1"])) == []
+    assert kinds("sqrt(relu(x))", X, slope(["0"], ["-1"])) == ["unconfirmed_unbounded_slope"]
+    assert kinds("norm(x, y)", XY, slope(["0", "0"], ["1", "0"])) == ["unconfirmed_unbounded_slope"]
+    assert kinds("sqrt(relu(x))", X, {"verdict": "conservative"}) == ["missed_unbounded_slope"]
+    assert kinds("where(x > 0, x / y, 0)", XY, {"verdict": "not_conservative", "undefined": [
+        {"conditions": ["x > 0", "y = 0"], "sample": ["1", "0"]}]}) == ["missed_discontinuity"]
+    nf = lambda p, v: {"verdict": "not_conservative", "witness": {"kind": "non_finite", "point": p, "value": v}}  # noqa: E731
+    assert kinds("norm(x, y)", XY, nf(["0", "0"], ["nan", "nan"]), "jax") == []
+    assert kinds("norm(x, y)", XY, nf(["0", "0"], ["nan", "nan"]), "pytorch") == ["non_finite_mismatch"]
+    assert kinds("norm(x, y)", XY, {"verdict": "conservative"}, "jax", hints=[pt(0, 0)]) == ["missed_non_finite"]
+    assert kinds("norm(x, y)", XY, {"verdict": "conservative"}, "pytorch", hints=[pt(0, 0)]) == []
+    und = {"verdict": "conservative", "undefined": [{"conditions": ["y = 0"], "sample": ["0", "0"]}]}
+    assert kinds("x / y", XY, und, undefined_hints=[pt(1, 0)]) == []
+    assert kinds("x / y", XY, {"verdict": "conservative"}, undefined_hints=[pt(1, 0)]) == ["missed_undefined"]
+    wrong = {"verdict": "conservative", "undefined": [{"conditions": ["x = 0"], "sample": ["0", "1"]}]}
+    assert set(kinds("x / y", XY, wrong, undefined_hints=[pt(1, 0)])) == {
+        "defined_at_undefined_sample", "undefined_outside_entries"}
+    assert kinds("x / y", XY, {"verdict": "conservative", "undefined": [
+        {"conditions": ["y <= 0"], "sample": ["0", "0"]}]}, undefined_hints=[pt(1, 0), pt(1, -1)]) == [
+        "defined_inside_entry"]
+
+
 @needs_lifting
 def test_semialg_known_lifted_verdicts():
     """The contract's own examples, judged by the oracle (not by pasted verdicts)."""
     cases = ["sqrt(relu(x))", "norm(x, y)", "abs(x)**(3/2)", "where(x > 0, sqrt(x), 0)", "x / (1 + y**2)",
-             "relu(x)**(3/2)", "cbrt(x*y)", "norm(x - y, relu(y))", "sqrt(relu(x) + y**2)", "x / y"]
+             "relu(x)**(3/2)", "cbrt(x*y)", "norm(x - y, relu(y))", "sqrt(relu(x) + y**2)", "x / y",
+             "x**(-1/2)", "sqrt(x*y)"]
     found = []
     for text in cases:
         names = tuple(sorted(E.variables(L.parse(text))))
@@ -610,4 +640,17 @@ def test_semialg_known_lifted_verdicts():
                 if doc["verdict"] not in ("not_lipschitz", "unknown"):
                     found.append(f"[missed_not_lipschitz] {text} rule={rule}: {doc['verdict']} (the oracle's slope "
                                  "probe finds an unbounded quotient)")
+    assert not found, "\n".join(found)
+
+
+@needs_lifting
+def test_semialg_where_with_a_quotient_is_not_continuous_at_the_origin():
+    """where(x > 0, x / y, 0) takes the branch 0 at (0, 0) (defined, f = 0), but f(s, s) = 1 for
+    s > 0: f is not continuous at a point of its domain, so no verdict implying Lipschitz fits."""
+    prog = L.LiftedProgram("where(x > 0, x / y, 0)", XY)
+    assert L.unbounded_slope(prog, pt(0, 0), pt(1, 1)).status == "blowup"
+    found = []
+    for rule in RULES:
+        doc = semialg_check(prog, rule)
+        found += [f"[{k}] rule={rule}: {d}" for k, d in Judge(prog).judge(doc, rule)]
     assert not found, "\n".join(found)

@@ -50,19 +50,28 @@ def test_from_sympy(expr, text):
     assert p.outputs == parse(text, p.inputs).outputs  # same canonical nodes as the parser
 
 
+LIFTED = [(sympy.sqrt(x), "sqrt(x)"), (x ** sympy.Rational(3, 2), "x**(3/2)"), (1 / x, "1 / x"),
+          (x / y, "x * (1 / y)"), (x ** -2, "1 / x**2"), (sympy.sqrt(x ** 2 + y ** 2), "sqrt(x**2 + y**2)")]
+
+
+@pytest.mark.parametrize("expr, text", LIFTED, ids=[str(e) for e, _ in LIFTED])
+def test_from_sympy_roots_and_quotients_are_lifted(expr, text):
+    """Roots and quotients become the parser's nodes (the same canonical DAG), and back."""
+    p = from_sympy(expr)
+    assert p.outputs == parse(text, p.inputs).outputs
+    back = to_sympy(p)[0]
+    back = back.subs({v: sympy.Symbol(v.name) for v in back.free_symbols})   # the bridge's symbols are real
+    assert sympy.simplify(back - expr) == 0
+
+
 UNSUPPORTED = [
     (sympy.sin(x), ["'sin'", "because", "periodic"]),
     (sympy.exp(x) + 1, ["'exp'", "because", "transcendental"]),
     (sympy.log(x), ["'log'", "because"]),
     (sympy.tanh(x), ["'tanh'", "because"]),
-    (sympy.sqrt(x), ["square root", "because"]),
-    (x ** sympy.Rational(1, 3), ["power 1/3", "because"]),
-    (1 / x, ["negative power", "divides by a non-constant"]),
-    (x / y, ["negative power"]),
-    (x ** -2, ["negative power"]),
     (x ** y, ["power y"]),
     (sympy.pi * x, ["'pi'", "not a rational number"]),
-    (sympy.sqrt(2) * x, ["square root"]),
+    (sympy.sqrt(2) * x, ["irrational constant"]),
     (sympy.oo, ["not a finite real number"]),
     (sympy.Piecewise((x, x > 0)), ["undefined where no condition holds"]),
     (sympy.Mod(x, 2), ["'Mod'", "because"]),

@@ -29,7 +29,8 @@ from typing import Callable, Sequence
 
 from semialg.checks import VerdictResult, with_total
 from semialg.checks.geometry import NO, UNKNOWN, YES, projection_violation
-from semialg.checks.lifted import NonFiniteWitness, UnboundedSlope, lifted_slopes, nonfinite_witness, with_reciprocals_stratum
+from semialg.checks.lifted import (NonFiniteWitness, UnboundedSlope, confirm_in_user_space, lifted_slopes,
+                                   nonfinite_witness, with_reciprocals_stratum)
 from semialg.checks.lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, Jump, lipschitz
 from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
@@ -541,6 +542,11 @@ def _witness(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms) 
         return None
     value = tuple(vp.eval(pt) for vp in v)
     source = "the rule's own value" if kind == "own" else f"the closure of the graph (limit from stratum {source_id})"
+    lifting = strat.program.lifting
+    if lifting is not None:   # the curve's projection to the user's variables (the lifted curve is its graph)
+        n = lifting.n_user
+        confirmation = confirm_in_user_space(lifting.user_program, k, x[:n], d[:n], value[:n], fv)
+        return Witness(s.id, k, tuple(x[:n]), tuple(d[:n]), df, fv, value[:n], source, confirmation)
     from semialg import numeric  # numpy is loaded only when a witness needs confirming
     confirmation = numeric.confirm_along_curve(strat.program, k, v, s, x, d, segment=segment_inside(s, x, d))
     return Witness(s.id, k, x, d, df, fv, value, source, confirmation)

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Sequence
 
 from semialg import smt
 from semialg.checks import VerdictResult, with_total
-from semialg.checks.clarke import StratumClarke, clarke_on_stratum, hull_vertices_at, in_hull
+from semialg.checks.clarke import StratumClarke, _flat, clarke_on_stratum, hull_vertices_at, in_hull
 from semialg.checks.geometry import YES, restrict, vanishes_on
 from semialg.checks.lipschitz import NOT_LIPSCHITZ, Jump, lipschitz
 from semialg.core.budget import Deadline, TimeLimitReached
@@ -336,6 +336,13 @@ def analyze(strat: Stratification, rule: Rule, timeout_ms: int = 10_000, fields:
             last = time.perf_counter()
             progress("critical", s.id, last - t0, total)
         timeout_ms_here = deadline.query_ms(timeout_ms)
+        if strat.program.lifting is not None:   # roots, quotients, norms
+            sc, found, unknowns = _lifted_stratum(strat, s, rule, fields, s.id in asked, timeout_ms_here)
+            out["clarke"].append(sc)
+            out["unknowns"].extend(unknowns)
+            for kind, ps in found.items():
+                out[kind].append(ps)
+            continue
         sc = clarke_on_stratum(strat, s, timeout_ms_here)
         out["clarke"].append(sc)
         if s.id not in asked:   # outside the domain: its Clarke set is listed, no question is asked there
@@ -357,6 +364,59 @@ def analyze(strat: Stratification, rule: Rule, timeout_ms: int = 10_000, fields:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def _lifted_stratum(strat: Stratification, s: Stratum, rule: Rule, fields, asked: bool, timeout_ms: int):
+    """:func:`analyze_stratum` on a stratum of a lifted program: the Clarke generators are the open
+    strata's gradients in the user's variables, and every question is asked on the stratum with the
+    reciprocal relations its polynomials need (:func:`~semialg.checks.lifted_clarke.stratum_generators`)."""
+    from semialg.checks.lifted_clarke import stratum_generators
+    from semialg.core.primitives.semialgebraic import NonFinite
+    per_output = fields[s.id] if fields is not None and s.id in fields else field_polys(strat, s, rule)
+    vertices = _flat_jacobians(per_output) if per_output else []
+    cells, gens, asked_on, reason = stratum_generators(strat, s, vertices if all(
+        not isinstance(c, NonFinite) for v in vertices for c in v) else [])
+    if asked_on is None:
+        if asked and _inside_norm_ellipsoid(strat, s, vertices):
+            return StratumClarke(s, cells, (), (), reason), {}, []
+        return StratumClarke(s, cells, (), (), reason), {}, ([f"stratum {s.id}: {reason}"] if asked else [])
+    m, n = len(s.piece), strat.n
+    vertices_at, why = hull_vertices_at([_flat(g) for g in gens], asked_on.sample, m, n, timeout_ms) if gens else ((), "")
+    sc = StratumClarke(asked_on, cells, gens, vertices_at, why)
+    if not asked:
+        return sc, {}, []
+    if not vertices or any(isinstance(c, NonFinite) for v in vertices for c in v):
+        return sc, {}, [f"stratum {s.id}: the rule's value is not finite here (no critical-point question)"]
+    found, unknowns = analyze_stratum(strat, asked_on, vertices, sc, timeout_ms)
+    k = strat.program.lifting.n_user   # report the sets in the user's coordinates
+    cut = lambda vs: tuple(tuple(tuple(row[:k]) for row in v) for v in vs)
+    found = {kind: replace(ps, sample=tuple(ps.sample[:k]), field=cut(ps.field), clarke=cut(ps.clarke))
+             for kind, ps in found.items()}
+    return sc, found, unknowns
+
+
+def _inside_norm_ellipsoid(strat: Stratification, s: Stratum, vertices) -> bool:
+    """On a point stratum of ``norm(A (x - x0)) + p``: the Clarke set is an ellipsoid containing 0
+    (so nothing there is artificial); True when it contains every (finite) vertex of the rule too."""
+    from semialg.checks.lifted_clarke import _norm_ellipsoid
+    from semialg.core.primitives.semialgebraic import NonFinite
+    lifting = strat.program.lifting
+    point = lifting.user_point(s.sample)
+    if s.dim != 0 or not all(isinstance(v, Fraction) for v in point) or not vertices:
+        return False
+    ellipsoid = _norm_ellipsoid(lifting.user_program, point)
+    if ellipsoid is None:
+        return False
+    center, form = ellipsoid
+    n = lifting.n_user
+    for v in vertices:
+        if any(isinstance(c, NonFinite) for c in v):
+            return False
+        d = [p.eval(s.sample) - c for p, c in zip(v[:n], center)]
+        if sum((d[i] * form[i][j] * d[j] for i in range(n) for j in range(n)), Fraction(0)) > 1 or \
+                sum((c * form[i][j] * center[j] for i, c in enumerate(center) for j in range(n)), Fraction(0)) > 1:
+            return False
+    return True
+
+
 def for_check(result, timeout: float = 60.0, deadline: Deadline | None = None) -> dict | None:
     """:func:`analyze` for a :class:`~semialg.checks.conservative.CheckResult`, reusing its fields;
     None when the function is not Lipschitz or was not stratified (no Clarke sets then), or when
@@ -368,8 +428,6 @@ def for_check(result, timeout: float = 60.0, deadline: Deadline | None = None) -
     ([1], ())
     """
     if result.stratification is None or result.verdict == NOT_LIPSCHITZ_V:
-        return None
-    if result.stratification.program.lifting is not None:   # roots/norms: Clarke sets per point (clarke_at) only
         return None
     t0 = time.perf_counter()
     fields = {rep.stratum.id: [list(v) for v in rep.field] for rep in result.strata if rep.field}
@@ -436,12 +494,16 @@ def critical(function, variables=None, rule: str | Rule | None = None, overrides
                   f"from stratum {j.neighbour} is {_fmt_vec(j.limit)}; Clarke Jacobians need a locally Lipschitz function")
         timings["critical"] = time.perf_counter() - t2
         return CriticalResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, jump=j, timings=timings, domain=local)
-    if strat.program.lifting is not None:   # roots, quotients, norms: not yet stratum by stratum
-        timings["critical"] = time.perf_counter() - t2
-        reason = ("artificial critical points of programs with roots, quotients or norms are not computed stratum by "
-                  "stratum yet; clarke_at gives the exact Clarke Jacobian at a point, and derivative_at the rule's value")
-        return CriticalResult(UNKNOWN_V, reason, program, rule_obj, strat, unknowns=(reason,), timings=timings,
-                              domain=local)
+    if strat.program.lifting is not None and lip.status == "lipschitz":   # a root may make the slope unbounded
+        from semialg.checks.lifted import lifted_slopes
+        lip = lifted_slopes(lip, strat, timeout_ms)
+        if lip.status == NOT_LIPSCHITZ:
+            w = lip.witness
+            from semialg.checks.conservative import _fmt_point
+            reason = (f"the slope is unbounded at {_fmt_point(w.point)} along {_fmt_point(w.direction)}; Clarke "
+                      "Jacobians need a locally Lipschitz function")
+            timings["critical"] = time.perf_counter() - t2
+            return CriticalResult(NOT_LIPSCHITZ_V, reason, program, rule_obj, strat, timings=timings, domain=local)
     try:
         sets = analyze(strat, rule_obj, timeout_ms, progress=progress, deadline=deadline)
     except (TimeLimitReached, KeyboardInterrupt) as exc:

@@ -293,3 +293,30 @@ def _numeric_quotients(g, g0, h) -> tuple:
         except TypeError:
             return ()
     return tuple(out)
+
+
+# --------------------------------------------------------------------------- numeric illustration
+def confirm_in_user_space(program, output: int, point, direction, field_value, field_along) -> dict:
+    """A refutation's numeric illustration for a lifted program: one-sided difference quotients of
+    ``f`` at ``point`` along ``direction`` (50-digit arithmetic on the radical expression), which
+    tend to the derivative of the stratum's piece along a tangent direction, against the field's
+    ``<v, d>``. It never decides: the exact refutation stands alone when this is inconclusive."""
+    import sympy
+    try:
+        expr = _sympy_outputs(program)[output]
+        symbols = [sympy.Symbol(name, real=True) for name in program.inputs]
+        h = sympy.Symbol("h", positive=True)
+        subs = {x: sympy.nsimplify(p) + h * sympy.nsimplify(d) for x, p, d in zip(symbols, point, direction)}
+        g = expr.subs(subs)
+        g0 = sympy.N(g.subs(h, 0), 50)
+        quotients = []
+        for k in (8, 12, 16):
+            hv = sympy.Rational(1, 10 ** k)
+            quotients.append((float(hv), float((sympy.N(g.subs(h, hv), 60) - g0) / hv)))
+        target = float(sympy.N(sympy.nsimplify(field_along), 30))
+        last = quotients[-1][1]
+        confirmed = abs(last - target) > 1e-6 * max(1.0, abs(target))
+        return {"confirmed": confirmed, "difference_quotients": quotients, "field_along_curve": target,
+                "method": "one-sided difference quotients of f along the direction (50 digits)"}
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        return {"confirmed": False, "reason": f"inconclusive ({type(exc).__name__}: {exc})"}

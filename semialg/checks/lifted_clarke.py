@@ -32,6 +32,28 @@ from semialg.rules import Rule, field_polys, fmt_exact, with_reciprocals
 from semialg.stratification.cells import exact_sign, point_sympy
 
 
+def stratum_generators(strat, stratum, vertices) -> tuple:
+    """``(cells, generators, asked_on, reason)`` for the Clarke Jacobian on a stratum of a lifted
+    program: the open strata meeting it, their gradients in the user's variables (zero along the
+    auxiliary ones, so they compare with a rule's vertices), and the stratum with the relations
+    ``r*s = 1`` those polynomials and ``vertices`` need; ``asked_on`` is None (and ``reason`` says
+    why) where a gradient has no limit on the stratum (a reciprocal of a root that vanishes there)."""
+    lifting = strat.program.lifting
+    cells = [stratum.id] if stratum.dim == strat.full_dim else \
+        [c for c in strat.above[stratum.id] if strat.strata[c].dim == strat.full_dim]
+    gens = {}
+    for c in cells:
+        for g in field_polys(strat, strat.strata[c], Rule("clarke"))[0]:
+            gens.setdefault(tuple(frozenset(p.terms.items()) for p in g), g)
+    polys = [p for g in gens.values() for p in g] + [p for v in vertices for p in v]
+    pinned = {i: _sign_on(stratum, i) for i in lifting.roots}
+    if reciprocal_relations(strat.program, polys, pinned) is None:
+        return tuple(cells), (), None, ("a gradient has no limit on this stratum (1/s for a root s that vanishes "
+                                        "here): its Clarke set is not a polytope; clarke_at computes the norm's")
+    from semialg.checks.lifted import with_reciprocals_stratum
+    return tuple(cells), tuple((g,) for g in gens.values()), with_reciprocals_stratum(strat, stratum, polys), ""
+
+
 class LimitsUndecided(SemialgError):
     """The Clarke set at the point is not computed (the reason says why)."""
 

@@ -20,7 +20,7 @@ True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
 
@@ -40,6 +40,11 @@ class Lifting:
     roots: tuple[int, ...]
     reciprocals: tuple[tuple[int, int], ...]
     nodes: tuple[Node, ...]          # the lifted nodes, in the order of their variables
+    mapped: dict = field(default_factory=dict, compare=False, repr=False)   # id(original node) -> lifted node
+
+    def node_of(self, node: Node) -> Node:
+        """The lifted version of a node of the user's program (or of an extra root lifted with it)."""
+        return self.mapped.get(id(node), node)
 
     @property
     def free(self) -> int:
@@ -54,9 +59,14 @@ def needs_lifting(program: Program) -> bool:
     return any(n.op in LIFTED for n in program.topological_order())
 
 
-def lift(program: Program) -> Program:
-    """The lifted program (the same object when there is nothing to lift, or it is lifted already)."""
-    if program.lifting is not None or not needs_lifting(program):
+def lift(program: Program, extra: Sequence[Node] = ()) -> Program:
+    """The lifted program (the same object when there is nothing to lift, or it is lifted already).
+    ``extra``: more roots lifted with it, with the same auxiliary variables (a hand-written field,
+    a domain); ``lifting.node_of`` maps them."""
+    extra = tuple(e for e in extra if e is not None)
+    if program.lifting is not None:
+        return program
+    if not needs_lifting(program) and not any(n.op in LIFTED for n in walk_postorder(extra)):
         return program
     names = set(program.inputs) | program.free_variables()
     new: dict[int, Node] = {}
@@ -70,7 +80,7 @@ def lift(program: Program) -> Program:
         names.add(name)
         return name
 
-    for node in walk_postorder(program.outputs):
+    for node in walk_postorder(tuple(program.outputs) + extra):
         args = tuple(new[id(a)] for a in node.args)
         if node.op in LIFTED:
             counter += 1
@@ -92,7 +102,7 @@ def lift(program: Program) -> Program:
     index = {name: i for i, name in enumerate(inputs)}
     roots = [index[name] for name in root_names]
     recips = [(index[r], index[s]) for r, s in recip_names]
-    info = Lifting(program.n_inputs, program, tuple(roots), tuple(recips), tuple(nodes))
+    info = Lifting(program.n_inputs, program, tuple(roots), tuple(recips), tuple(nodes), new)
     return Program(tuple(inputs), tuple(new[id(o)] for o in program.outputs), info)
 
 

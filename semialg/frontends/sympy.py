@@ -25,7 +25,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Iterable, Sequence
 
-from semialg.core.dag import Node, Program, add, mul, power
+from semialg.core.dag import AUX_ARGS, Node, Program, add, mul, power
 from semialg.core.errors import InputError, UnsupportedError
 from semialg.core.primitives import REGISTRY
 from semialg.core.primitives.discontinuous import round_half_even
@@ -79,6 +79,8 @@ def to_sympy(program: Program, symbols: Sequence | None = None) -> list:
             value = sympy.Mul(*args)
         elif op == "pow":
             value = sympy.Pow(args[0], int(node.param))
+        elif op in AUX_ARGS and len(node.args) > 1 and node.args[-1].op == "var":   # a lifted node: its user arguments
+            value = REGISTRY[op].to_sympy(args[:len(args) - AUX_ARGS[op]], node.param)
         elif op == "round":
             value = round_half_even()(args[0])
         else:
@@ -184,16 +186,21 @@ class _Converter:
             return mul(*[num(a) for a in expr.args])
         if isinstance(expr, sympy.Pow):
             base, exponent = expr.args
-            if not exponent.is_Integer:
-                what = "a square root" if exponent == sympy.Rational(1, 2) else f"the power {exponent}"
-                raise UnsupportedError(f"{what} in {expr} is not supported, because only constant integer exponents "
-                                       "are piecewise polynomial")
-            b, k = num(base), int(exponent)
+            if not exponent.is_Rational:
+                raise UnsupportedError(f"the power {exponent} in {expr} is not supported, because only constant "
+                                       "rational exponents are semialgebraic")
+            b = num(base)
+            if not exponent.is_Integer:   # a rational power (sympy writes sqrt(a) as a**(1/2)): lifted exactly
+                if b.is_const:
+                    raise UnsupportedError(f"the irrational constant {expr} is not supported (only rational constants)")
+                e = Fraction(int(exponent.p), int(exponent.q))
+                root = Node.make("sqrt", (b,)) if abs(e) == Fraction(1, 2) else Node.make("rpow", (b,), abs(e))
+                return Node.make("inv", (root,)) if e < 0 else root
+            k = int(exponent)
             if k < 0:
                 if b.is_const and b.param != 0:
                     return Node.const(b.param ** k)
-                raise UnsupportedError(f"the negative power in {expr} is not supported, because it divides by a "
-                                       "non-constant")
+                return Node.make("inv", (power(b, -k),))
             return power(b, k)
         if isinstance(expr, (sympy.Max, sympy.Min)):
             return Node.make("max" if isinstance(expr, sympy.Max) else "min", [num(a) for a in expr.args])

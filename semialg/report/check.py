@@ -59,6 +59,9 @@ def check_json(result, critical: dict | None = None) -> dict:
         s = rep.stratum
         entry = {"id": s.id, "dim": s.dim, "conditions": s.condition_text()}
         entry.update(sample_json(s))
+        if lifting is not None:   # the user's coordinates first; the auxiliary ones (roots) follow in "lifted"
+            entry["lifted"] = entry["sample"]
+            entry["sample"] = entry["sample"][:lifting.n_user]
         if original is not None:
             entry["original"] = exact_list(original(s.sample))
         entry["piece"] = [p.to_str(names) for p in s.piece]
@@ -134,17 +137,20 @@ def _strata_rows(result, critical, shown, describer, names, with_piece: bool) ->
     rows = [("id", "dim", "sample") + (("piece",) if with_piece else ()) + ("field at sample",)
             + (("[Clarke at sample]",) if critical is not None else ()) + (describer.header, "")]
     abbreviated = False
+    lifting = _lifting(result)
+    k = lifting.n_user if lifting is not None else None   # a lifted program: the user's coordinates
     for rep in shown:
         s = rep.stratum
-        field_text = " | ".join(_vertex(vert) for vert in field_at_sample(s, rep.field, _lifting(result)))
+        field_text = " | ".join(_vertex(vert) for vert in field_at_sample(s, rep.field, lifting))
         clarke = ()
         if critical is not None:
-            vertices = critical["clarke"][s.id].vertices
-            clarke = (f"[{hull_text(vertices)}]",)
+            sc = critical["clarke"][s.id]
+            vertices = sc.vertices if k is None else tuple(tuple(tuple(row[:k]) for row in v) for v in sc.vertices)
+            clarke = (f"[{hull_text(vertices)}]",) if vertices or not sc.reason else ("[not a polytope]",)
             if len(clarke[0]) > CELL:
                 clarke, abbreviated = (f"[conv of {len(vertices)} vertices]",), True
         piece = (", ".join(p.to_str(names) for p in s.piece),) if with_piece else ()
-        rows.append((str(s.id), "?" if s.dim is None else str(s.dim), "(" + ", ".join(exact_list(s.sample)) + ")")
+        rows.append((str(s.id), "?" if s.dim is None else str(s.dim), "(" + ", ".join(exact_list(s.sample[:k])) + ")")
                     + piece + (field_text,) + clarke
                     + (describer.describe(s), {"no": "<- fails", "unknown": "<- unknown"}.get(rep.status, "")))
     return table(rows, right=2, cap=CELL), abbreviated
@@ -205,6 +211,11 @@ def check_text(result, critical: dict | None = None, conditions: str = "auto") -
             lines.append(f"  numeric check on t in [0, {nm['h']:g}]: f increases by {nm['f_increment']:.6g}, "
                          f"the field integrates to {nm['field_integral']:.6g} (mismatch {nm['mismatch']:.3g})"
                          + ("" if nm["confirmed"] else "; inconclusive in float64, the exact refutation stands"))
+        elif w.numeric and "difference_quotients" in w.numeric:
+            nm = w.numeric
+            lines.append("  numeric check: (f(x + h d) - f(x)) / h = " + ", ".join(f"{q:.8g} (h = {h:g})" for h, q in
+                         nm["difference_quotients"]) + f" against <v, d> = {nm['field_along_curve']:.8g}"
+                         + ("" if nm["confirmed"] else "; inconclusive, the exact refutation stands"))
         elif w.numeric and not w.numeric.get("confirmed"):
             lines.append(f"  numeric check: {w.numeric.get('reason', 'inconclusive')}; the exact refutation stands")
         fw = (w.numeric or {}).get("framework")

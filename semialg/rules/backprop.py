@@ -194,10 +194,16 @@ def field_polys(strat, stratum, rule) -> list[list[Gradient]]:
     """
     program = strat.program
     if rule.field is not None:
-        vals = strat.node_values(stratum, list(rule.field.outputs))
-        flat = [vals[id(o)] for o in rule.field.outputs]
-        n = program.n_inputs
-        return [[tuple(flat[i * n:(i + 1) * n])] for i in range(len(flat) // n)]
+        lifting = program.lifting
+        outputs = [lifting.node_of(o) for o in rule.field.outputs] if lifting is not None else list(rule.field.outputs)
+        vals = strat.node_values(stratum, outputs)
+        flat = [vals[id(o)] for o in outputs]
+        if lifting is None:
+            n = program.n_inputs
+            return [[tuple(flat[i * n:(i + 1) * n])] for i in range(len(flat) // n)]
+        # a lifted program: the field is over the user's variables; zero along the auxiliary ones
+        n, pad = lifting.n_user, (Poly.constant(program.n_inputs, 0),) * (program.n_inputs - lifting.n_user)
+        return [[tuple(flat[i * n:(i + 1) * n]) + pad] for i in range(len(flat) // n)]
     fast = _normal_form_field(strat, stratum, rule) if program.lifting is None else None
     if fast is not None:
         return fast

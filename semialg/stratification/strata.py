@@ -330,8 +330,12 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     >>> stratify(parse("abs(x) + abs(y)"), method="tree").above == s.above
     True
     """
-    program = lift(as_program(program, variables))
     options = options or Options(**kwargs)
+    program = lift(as_program(program, variables), tuple(options.extra_roots) + (options.domain,))
+    if program.lifting is not None and (options.extra_roots or options.domain is not None):
+        node_of = program.lifting.node_of   # the field and the domain share the program's auxiliary variables
+        options = replace(options, extra_roots=tuple(node_of(e) for e in options.extra_roots),
+                          domain=node_of(options.domain) if options.domain is not None else None)
     if options.deadline is None and options.time_limit is not None:
         options = replace(options, deadline=Deadline.of(options.time_limit))
     if options.method not in ("auto", "tree", "smt"):

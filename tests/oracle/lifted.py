@@ -453,6 +453,10 @@ def zero_set_seeds(program, rng, names=None, hints=(), lines=4, grid=40):
             if v is not None and v == 0 and on_boundary(g, p):
                 out.append((p, True))
                 break
+        else:  # a point of the domain where a denominator vanishes (an untaken where branch)
+            if any((v := _g_at(g, names, p)) is not None and v == 0 for g in singular_arguments(node)) \
+                    and not is_undefined(mp_value(node, p, names)):
+                out.append((p, True))
     for g in roots:
         for _ in range(lines):
             base, d = tuple(rand_rational(rng) for _ in range(n)), rand_direction(rng, n)
@@ -523,10 +527,12 @@ class LipschitzProbe:
 
 def lipschitz_probe(program, rng, names=None, hints=(), random_directions=4, max_seeds=16) -> LipschitzProbe:
     """Look for unbounded difference quotients at points on (or within ~1e-35 of) the zero
-    sets of root arguments, along the signed axes and random directions.
+    sets of root arguments, and at exact points of the domain where a denominator vanishes,
+    along the signed axes and random directions (at an exact point a quotient growing like
+    1/s, a discontinuity, counts too).
 
-    A seed where the program is undefined, or where a denominator (or the base of a negative
-    power) is below 1e-12, is skipped: near an undefined set large quotients need not mean a
+    A seed where the program is undefined, or an approximate seed where a denominator (or the
+    base of a negative power) is below 1e-12, is skipped: near an undefined set large quotients need not mean a
     non-Lipschitz point of the domain. Returns the rays found unbounded (point, direction,
     alpha, quotients)."""
     node, names = _as_program(program, names)
@@ -542,14 +548,16 @@ def lipschitz_probe(program, rng, names=None, hints=(), random_directions=4, max
     for p, _exact in seeds:
         if is_undefined(mp_value(node, p, names)):
             continue
-        if any((v := _g_at(g, names, p)) is None or abs(v) < 1e-12 for g in sing):
+        if not _exact and any((v := _g_at(g, names, p)) is None or abs(v) < 1e-12 for g in sing):
             continue
         for d in axes + [rand_direction(rng, n) for _ in range(random_directions)]:
             rays += 1
             r = unbounded_slope(node, p, d, names)
-            if r.unbounded:
+            # at an exact point of the domain, alpha >= 1 means f(p + s d) - f(p) does not tend to 0:
+            # f is not continuous at p, so not Lipschitz either
+            if r.unbounded or (_exact and r.status == "blowup"):
                 found.append({"point": p, "direction": d, "alpha": r.alpha, "quotients": r.quotients,
-                              "exact": _exact})
+                              "exact": _exact, "status": r.status})
                 return LipschitzProbe(found, len(seeds), rays)
     return LipschitzProbe(found, len(seeds), rays)
 
