@@ -263,3 +263,32 @@ def test_not_semialgebraic_stays_refused():
     for text in ("exp(x)", "log(x)", "sin(x)"):
         with pytest.raises(semialg.UnsupportedError, match="not semialgebraic"):
             parse(text)
+
+
+# --------------------------------------------------------------------------- invariance under rewriting
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None)
+@given(a=st.integers(-3, 3), b=st.integers(-3, 3), c=st.integers(-3, 3), d=st.integers(-3, 3),
+       x0=st.integers(-2, 2), y0=st.integers(-2, 2))
+def test_norm_and_its_square_root_spelling_have_the_same_clarke_ellipsoid(a, b, c, d, x0, y0):
+    """norm(A (x - x0)) and sqrt(|A (x - x0)|**2) are one function: the same Clarke set at x0, whose
+    boundary holds the numeric gradients at points near x0 (central differences, 40 digits)."""
+    if a * d - b * c == 0:
+        return
+    u, v = f"{a}*(x - {x0}) + {b}*(y - {y0})", f"{c}*(x - {x0}) + {d}*(y - {y0})"
+    point = f"x={x0},y={y0}"
+    e1 = semialg.clarke_at(f"norm({u}, {v})", point).ellipsoid
+    e2 = semialg.clarke_at(f"sqrt(({u})**2 + ({v})**2)", point).ellipsoid
+    assert e1 == e2 and e1[0] == (0, 0)
+    form = e1[1]
+    mpmath.mp.dps = 40
+    for k in range(5):
+        t = 2 * mpmath.pi * k / 5
+        px, py = x0 + mpmath.mpf(10) ** -6 * mpmath.cos(t), y0 + mpmath.mpf(10) ** -6 * mpmath.sin(t)
+        f = lambda X, Y: mpmath.sqrt((a * (X - x0) + b * (Y - y0)) ** 2 + (c * (X - x0) + d * (Y - y0)) ** 2)
+        h = mpmath.mpf(10) ** -15
+        g = ((f(px + h, py) - f(px - h, py)) / (2 * h), (f(px, py + h) - f(px, py - h)) / (2 * h))
+        q = sum(g[i] * mpmath.mpf(form[i][j].numerator) / form[i][j].denominator * g[j] for i in range(2) for j in range(2))
+        assert abs(q - 1) < 1e-8

@@ -483,7 +483,7 @@ def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progr
             continue
         status, reason = YES, ""
         if witness is None:
-            closure = [c for c in strat.above[s.id] if strat.strata[c].dim is not None and strat.strata[c].dim < n]
+            closure = [c for c in strat.above[s.id] if strat.strata[c].dim is not None and strat.strata[c].dim < strat.full_dim]
             sources = [("own", s.id)] + [("closure", c) for c in closure]
             for kind, sid in sources:
                 for k, (piece, vertices) in enumerate(zip(s.piece, fields[sid])):

@@ -133,35 +133,76 @@ def _polynomial(node: Node, names: Sequence[str]) -> Poly | None:
 
 
 def _norm_ellipsoid(program, point) -> tuple | None:
-    """``(center, form)`` when ``program`` is ``norm(A (x - point)) + p(x)`` with ``A`` of full column rank."""
+    """``(center, form)`` when ``program`` is ``norm(A (x - point)) + p(x)`` with ``A`` of full column
+    rank, or the same norm written ``sqrt((x - point)^T Q (x - point))`` with ``Q`` positive definite
+    (``Q = A^T A``): the ellipsoid ``{g : (g - c)^T Q^-1 (g - c) <= 1}``, ``c = grad p(point)``."""
     if program.n_outputs != 1:
         return None
     out = program.outputs[0]
     terms = list(out.args) if out.op == "add" else [out]
-    norms = [t for t in terms if t.op == "norm"]
+    norms = [t for t in terms if t.op in ("norm", "sqrt")]
     if len(norms) != 1:
         return None
     names = list(program.inputs)
     n = len(names)
-    rest = [t for t in terms if t is not norms[0]]
     rest_poly = Poly.constant(n, 0)
-    for t in rest:
+    for t in terms:
+        if t is norms[0]:
+            continue
         p = _polynomial(t, names)
         if p is None:
             return None
         rest_poly = rest_poly + p
+    gram = _norm_gram(norms[0], names, point) if norms[0].op == "norm" else _sqrt_gram(norms[0], names, point)
+    if gram is None:
+        return None
+    center = tuple(rest_poly.diff(i).eval(point) for i in range(n))
+    return center, tuple(tuple(r) for r in _inverse(gram))
+
+
+def _norm_gram(node: Node, names, point) -> list | None:
+    """``A^T A`` for ``norm(A (x - point))`` with ``A`` of full column rank, else None."""
+    n = len(names)
     rows = []
-    for a in norms[0].args:
+    for a in node.args:
         p = _polynomial(a, names)
         if p is None or p.degree > 1 or p.eval(point) != 0:
             return None
         rows.append([p.diff(i).eval(point) if p.degree == 1 else Fraction(0) for i in range(n)])
     if rank(rows) < n:
         return None
-    gram = [[sum((rows[k][i] * rows[k][j] for k in range(len(rows))), Fraction(0)) for j in range(n)] for i in range(n)]
-    form = _inverse(gram)
-    center = tuple(rest_poly.diff(i).eval(point) for i in range(n))
-    return center, tuple(tuple(r) for r in form)
+    return [[sum((rows[k][i] * rows[k][j] for k in range(len(rows))), Fraction(0)) for j in range(n)] for i in range(n)]
+
+
+def _sqrt_gram(node: Node, names, point) -> list | None:
+    """``Q`` for ``sqrt(q)`` with ``q = (x - point)^T Q (x - point)``, ``Q`` positive definite, else None."""
+    n = len(names)
+    p = _polynomial(node.args[0], names)
+    if p is None or p.degree != 2 or p.eval(point) != 0 or any(p.diff(i).eval(point) for i in range(n)):
+        return None
+    q = [[p.diff(i).diff(j).eval(point) / 2 for j in range(n)] for i in range(n)]
+    for k in range(1, n + 1):   # Sylvester's criterion: every leading principal minor positive
+        if _det([row[:k] for row in q[:k]]) <= 0:
+            return None
+    return q
+
+
+def _det(m: list[list[Fraction]]) -> Fraction:
+    """Exact determinant by elimination."""
+    a = [list(r) for r in m]
+    n, det = len(a), Fraction(1)
+    for c in range(n):
+        pivot = next((r for r in range(c, n) if a[r][c] != 0), None)
+        if pivot is None:
+            return Fraction(0)
+        if pivot != c:
+            a[c], a[pivot] = a[pivot], a[c]
+            det = -det
+        det *= a[c][c]
+        for r in range(c + 1, n):
+            f = a[r][c] / a[c][c]
+            a[r] = [x - f * y for x, y in zip(a[r], a[c])]
+    return det
 
 
 def _inverse(m: list[list[Fraction]]) -> list[list[Fraction]]:

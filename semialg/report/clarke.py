@@ -86,14 +86,15 @@ def ellipsoid_text(ellipsoid) -> str:
     center, form = ellipsoid
     n = len(center)
     g = [f"(g{i + 1} - {fmt_exact(c)})" if c else f"g{i + 1}" for i, c in enumerate(center)]
-    terms = []
+    text = ""
     for i in range(n):
         for j in range(i, n):
             coef = form[i][j] * (1 if i == j else 2)
             if coef:
                 mono = f"{g[i]}**2" if i == j else f"{g[i]}*{g[j]}"
-                terms.append(mono if coef == 1 else f"{fmt_exact(coef)}*{mono}")
-    body = "{g : " + " + ".join(terms) + " <= 1}"
+                term = mono if abs(coef) == 1 else f"{fmt_exact(abs(coef))}*{mono}"
+                text += (" - " if coef < 0 else " + ") + term if text else ("-" if coef < 0 else "") + term
+    body = "{g : " + text + " <= 1}"
     unit = all(form[i][j] == (1 if i == j else 0) for i in range(n) for j in range(n))
     if unit:
         name = {1: "the interval", 2: "the unit disc", 3: "the unit ball"}.get(n, "the unit ball")

@@ -35,7 +35,7 @@ from semialg.core.poly import Poly
 from semialg.stratification import nonlinear
 from semialg.stratification.branch_tree import Options, Tree
 from semialg.stratification.cells import exact_sign, linear_key, normalize, point_sympy
-from semialg.stratification.frontier import Frontier, certified_pairs
+from semialg.stratification.frontier import Frontier, certified_pairs, graph_conditions
 
 
 class Search:
@@ -143,7 +143,8 @@ class Search:
     def _closure_holds(self, s, sample: tuple, c) -> bool:
         """``sample`` satisfies C's relaxed conditions and C is nonlinear: decide the closure exactly."""
         rational = all(isinstance(v, Fraction) for v in sample)
-        answer = nonlinear.in_closure(sample, rational, c.conditions, c.sample, self.n, self.options.query_ms())
+        conds = graph_conditions(c.conditions, s.conditions, self.roots)   # a lifted program: in the user's variables
+        answer = nonlinear.in_closure(sample, rational, conds, c.sample, self.n, self.options.query_ms())
         if answer is None:
             self.reasons.append(f"adjacency of stratum {s.id} to {c.id} undecided")
             return True
@@ -172,6 +173,7 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
     With ``frontier``, every pair a sample cannot decide is certified on all of the stratum.
     ``free``: trailing variables no condition mentions (a lifted program's reciprocals)."""
     search = Search(strata, leaves, tree, n, options, keys)
+    search.roots = frontier.roots if frontier is not None else {}
     above = []
     deadline = options.deadline
     for s in strata:

@@ -43,7 +43,7 @@ from typing import Sequence
 from semialg import smt
 from semialg.core.poly import Poly, rank
 from semialg.stratification import nonlinear
-from semialg.stratification.cells import Condition, exact_sign, factored
+from semialg.stratification.cells import normalize, Condition, exact_sign, factored
 
 ZERO, VARIES = "zero", "varies"
 
@@ -56,8 +56,9 @@ class Frontier:
     ``S`` (split ``S`` by its sign, then ask again); ``reason`` says why an answer is None.
     """
 
-    def __init__(self, n: int, timeout_ms: int, stats: smt.Stats | None = None, deadline=None):
+    def __init__(self, n: int, timeout_ms: int, stats: smt.Stats | None = None, deadline=None, roots=None):
         self.n, self._timeout_ms, self.stats, self.deadline = n, timeout_ms, stats, deadline
+        self.roots: dict = dict(roots or {})   # a lifted program's root variables: index -> degree of its relation
         self._meets: dict = {}
         self._class: dict = {}
         self._independent: dict = {}
@@ -69,6 +70,7 @@ class Frontier:
         return self._timeout_ms if self.deadline is None else self.deadline.query_ms(self._timeout_ms)
 
     def decide(self, s_conds: tuple, sample: tuple, c_conds: tuple) -> tuple[bool | None, Poly | None, str]:
+        c_conds = graph_conditions(c_conds, s_conds, self.roots)
         key = (s_conds, c_conds)
         hit = self._decided.get(key)
         if hit is None:
@@ -162,6 +164,46 @@ class Frontier:
             r = nonlinear.rank_drop(list(conds), list(polys), self.n, self.timeout_ms, stats)
             self._independent[key] = None if r.status == smt.UNKNOWN else r.status == smt.UNSAT
         return self._independent[key]
+
+
+def graph_conditions(c_conds: tuple, s_conds: tuple, roots: dict) -> tuple:
+    """``C``'s conditions without the definition of a root variable that vanishes on ``S``, when no
+    other condition of ``C`` mentions it. Semialgebraic lifting makes ``C`` the graph of a continuous
+    function ``s = φ(x)`` over the cell the other conditions cut out, so ``S ⊂ cl C`` exactly when
+    the projections are: the question is asked in the user's variables, where the root's argument
+    is an ordinary kink (in the lifted variables its relation ``s**q = a`` and ``a`` have dependent
+    gradients where ``s = 0``, which no transversality certificate can use).
+
+    >>> x, s = Poly.variables(2)
+    >>> graph_conditions(((x, 1), (s, 1), (s * s - x, 0)), ((x, 0), (s, 0)), {1: 2})
+    ((Poly(x0), 1),)
+    """
+    if not roots:
+        return c_conds
+    zero_on_s = set()   # the variables S pins to 0 (a condition "s = 0")
+    for p, sg in s_conds:
+        if sg == 0 and p.is_linear and len(p.terms) == 1:
+            (m, _), = p.terms.items()
+            zero_on_s.update(i for i, e in enumerate(m) if e)
+    out = list(c_conds)
+    for index, q in roots.items():
+        norm = q < 0   # a norm's root (degree 2, stored as -2): its argument is a sum of squares
+        q = abs(q)
+        if index not in zero_on_s:
+            continue
+        mentions = [(p, sg) for p, sg in out if any(m[index] for m in p.terms)]
+        relation = [(p, sg) for p, sg in mentions if sg == 0 and any(m[index] == q and sum(m) == q for m in p.terms)]
+        definition = [(p, sg) for p, sg in mentions if (p.is_linear and len(p.terms) == 1)] + relation
+        if not mentions or len(definition) != len(mentions):
+            continue
+        out = [c for c in out if c not in definition]
+        if norm and relation and not any(sg == 0 for _, sg in out):
+            # C is open and {sum of squares > 0} is dense in it (its complement has empty interior)
+            s_power = Poly.variable(relation[0][0].nvars, index) ** q
+            total = (s_power - relation[0][0]) if any(m[index] == q for m in relation[0][0].terms if relation[0][0].terms[m] > 0) \
+                else (relation[0][0] + s_power)
+            out = [c for c in out if not (c[1] == 1 and (c[0] == total or c[0] == normalize(total, 1)[0]))]
+    return tuple(out)
 
 
 def certified_pairs(leaves: Sequence) -> list[list[int]]:

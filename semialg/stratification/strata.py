@@ -368,7 +368,7 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     free = program.lifting.free if program.lifting is not None else 0   # reciprocals: free along every cell
     leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons,
                               options.deadline, free)
-    frontier = Frontier(n, options.timeout_ms, walker.stats, options.deadline)
+    frontier = Frontier(n, options.timeout_ms, walker.stats, options.deadline, _root_degrees(program))
     leaves = split_leaves(leaves, walker.tree, n, frontier, walker.stats, walker.reasons, free=free)
     strata = tuple(Stratum(i, leaf.dim, leaf.conds, leaf.sample, leaf.labels, leaf.piece, names, leaf.reason)
                    for i, leaf in enumerate(leaves))
@@ -387,6 +387,24 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     return _mark_domain(Stratification(program, tuple(walker.order[i] for i in walker.branch_positions), strata,
                                        above, not reasons, reasons, stats, walker.tree,
                                        undefined=tuple(walker.undefined)), options)
+
+
+def _root_degrees(program) -> dict:
+    """A lifted program's root variables (index -> the degree q of its relation ``s**q = a``; -2 for
+    a norm, whose argument is a sum of squares)."""
+    lifting = program.lifting
+    if lifting is None:
+        return {}
+    from semialg.core import primitives
+    index = {name: i for i, name in enumerate(program.inputs)}
+    out = {}
+    for node in lifting.nodes:
+        prim = primitives.REGISTRY[node.op]
+        if node.op == "inv":
+            continue
+        s = index[node.args[len(node.args) - prim.n_aux].param]
+        out[s] = -2 if node.op == "norm" else prim.exponent(node.param).denominator   # negative: a norm
+    return out
 
 
 _INTERNAL_NAME = re.compile(r"\bx(\d+)\b")
