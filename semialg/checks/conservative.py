@@ -239,8 +239,14 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     timings["check"] = time.perf_counter() - t2
     if witness is not None and lip.status != LIPSCHITZ:
         # theory §4, step 4: a field is refuted only for a function known to be continuous.
-        reason = (f"a projection-formula violation was found on stratum {witness.stratum}, but continuity is "
+        what = "the rule's value is not finite" if isinstance(witness, NonFiniteWitness) else "a projection-formula violation was found"
+        reason = (f"{what} on stratum {witness.stratum}, but continuity is "
                   f"undecided ({lip.reason}), so no refutation is given")
+        return _with_domain(local, CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, reports, None, None, timings))
+    if isinstance(witness, NonFiniteWitness) and (lip.status != LIPSCHITZ or strat.reasons):
+        reason = (f"the rule's value at {_fmt_point(witness.point)} is not finite, but "
+                  + (f"continuity is undecided ({lip.reason})" if lip.status != LIPSCHITZ else
+                     f"the stratification is incomplete ({'; '.join(strat.reasons)})") + ", so no refutation is given")
         return _with_domain(local, CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, reports, None, None, timings))
     if isinstance(witness, NonFiniteWitness):
         reason = (f"the rule's value at {_fmt_point(witness.point)} (stratum {witness.stratum}) is "

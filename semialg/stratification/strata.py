@@ -378,6 +378,9 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     strata, above, adj_reasons = adjacency(strata, leaves, walker.tree, n, options, walker.keys, frontier, free)
     t2 = time.perf_counter()
     strata = tuple(s if not s.reason else replace(s, reason=_named(s.reason, names)) for s in strata)
+    untaken = _untaken_quotients(program, walker, strata)
+    if untaken:
+        adj_reasons = list(adj_reasons) + [untaken]
 
     reasons = tuple(dict.fromkeys(_named(r, names) for r in
                                   walker.reasons + adj_reasons + [s.reason for s in strata if s.dim is None]))
@@ -387,6 +390,21 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     return _mark_domain(Stratification(program, tuple(walker.order[i] for i in walker.branch_positions), strata,
                                        above, not reasons, reasons, stats, walker.tree,
                                        undefined=tuple(walker.undefined)), options)
+
+
+def _untaken_quotients(program, walker, strata) -> str:
+    """A reason when the program is defined where a quotient's denominator vanishes (the branch of a
+    ``where`` that is not taken): the reciprocal is unbounded there, so the lifted cells are not the
+    graph of a continuous function up to those points, and closures there are not decided
+    (``where(x > 0, x / y, 0)`` jumps at the origin)."""
+    if program.lifting is None:
+        return ""
+    positions = [k for k, i in enumerate(walker.branch_positions) if walker.order[i].op == "inv"]
+    hit = [t for t in strata if any(t.labels[k] == "zero" for k in positions)]
+    if not hit:
+        return ""
+    return (f"the program is defined where a denominator vanishes (stratum {hit[0].id}, through the branch of a where "
+            "that is not taken): the quotient is unbounded there, so the closure and continuity there are not decided")
 
 
 def _root_degrees(program) -> dict:
