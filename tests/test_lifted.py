@@ -292,3 +292,42 @@ def test_norm_and_its_square_root_spelling_have_the_same_clarke_ellipsoid(a, b, 
         g = ((f(px + h, py) - f(px - h, py)) / (2 * h), (f(px, py + h) - f(px, py - h)) / (2 * h))
         q = sum(g[i] * mpmath.mpf(form[i][j].numerator) / form[i][j].denominator * g[j] for i in range(2) for j in range(2))
         assert abs(q - 1) < 1e-8
+
+
+# --------------------------------------------------------------------------- forward mode against the frameworks
+FORWARD_CASES = [  # (semialg text, torch function, jax function, dyadic point): forward differs from reverse here
+    ("where(x > 0, sqrt(x), 0)", lambda t, x: t.where(x > 0, t.sqrt(x), t.zeros_like(x)), "where", (0,)),
+    ("where(x > 0, sqrt(x), 0)", lambda t, x: t.where(x > 0, t.sqrt(x), t.zeros_like(x)), "where", (-1,)),
+    ("sqrt(relu(x))", lambda t, x: t.sqrt(t.relu(x)), "sqrt_relu", (0,)),
+    ("sqrt(relu(x))", lambda t, x: t.sqrt(t.relu(x)), "sqrt_relu", (-F(1, 4),)),
+    ("sqrt(x)", lambda t, x: t.sqrt(x), "sqrt", (0,)),
+    ("sqrt(x)", lambda t, x: t.sqrt(x), "sqrt", (F(1, 4),)),
+]
+
+
+def _jax_function(kind):
+    import jax.numpy as jnp
+    import jax
+    return {"where": lambda x: jnp.where(x > 0, jnp.sqrt(x), 0.0), "sqrt_relu": lambda x: jnp.sqrt(jax.nn.relu(x)),
+            "sqrt": jnp.sqrt}[kind]
+
+
+def _same(a, b) -> bool:
+    import math
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return float(a) == float(b)
+
+
+@pytest.mark.parametrize("text, torch_fn, jax_kind, point", FORWARD_CASES,
+                         ids=[f"{c[0]} at {c[3][0]}" for c in FORWARD_CASES])
+def test_forward_presets_match_the_installed_frameworks(text, torch_fn, jax_kind, point):
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    x = float(point[0])
+    _, t_torch = torch.func.jvp(lambda v: torch_fn(torch, v), (torch.tensor(x, dtype=torch.float64),),
+                                (torch.tensor(1.0, dtype=torch.float64),))
+    _, t_jax = jax.jvp(_jax_function(jax_kind), (x,), (1.0,))
+    assert _same(semialg.derivative_at(text, point, "pytorch-forward")[0][0][0], float(t_torch))
+    assert _same(semialg.derivative_at(text, point, "jax-forward")[0][0][0], float(t_jax))

@@ -455,7 +455,6 @@ def _stopped(exc: BaseException, deadline: Deadline, program, rule_obj, strat, t
 
 def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progress, method: str = "algebra",
                        deadline: Deadline | None = None):
-    n = strat.n
     reports: list[StratumReport] = []
     fields: dict[int, list] = {}
     witness = None

@@ -131,80 +131,57 @@ def reciprocal_relations(program: Program, polys: Sequence[Poly], pinned: dict[i
 
 
 def lift_point(program: Program, point: Sequence[Fraction]) -> tuple:
-    """A user point with its auxiliary coordinates (exact: Fractions, or sympy numbers for
-    irrational roots); :data:`~semialg.core.primitives.semialgebraic.UNDEFINED` coordinates where
-    the program has no value there."""
-    from semialg.core.primitives.semialgebraic import UNDEFINED
+    """A user point with its auxiliary coordinates, exact (Fractions, or sympy numbers for irrational
+    roots): each root and reciprocal at its value there, the reciprocals of the roots as ``1/s``
+    (0 where ``s = 0``), and 0 for a node without a value there (where the program does not use it).
+
+    >>> from semialg.frontends.text import parse
+    >>> p = lift(parse("sqrt(x) + 1 / y"))
+    >>> lift_point(p, (Fraction(4), Fraction(2)))
+    (Fraction(4, 1), Fraction(2, 1), Fraction(2, 1), Fraction(1, 2), Fraction(1, 2))
+    """
     info = program.lifting
     if info is None:
         return tuple(point)
     import sympy
-    values: dict[int, object] = {}
-    full = list(point) + [Fraction(0)] * (program.n_inputs - info.n_user)
-    index = {name: i for i, name in enumerate(program.inputs)}
-    for node in walk_postorder(program.outputs):
-        if node.op == "var":
-            values[id(node)] = full[index[node.param]]
-            continue
-        args = [values[id(a)] for a in node.args]
-        values[id(node)] = _evaluate(node, args, full, index, sympy)
-    return tuple(full)
-
-
-def _evaluate(node, args, full, index, sympy):
     from semialg.core import primitives
-    from semialg.core.primitives.semialgebraic import UNDEFINED
-    op = node.op
-    if op == "where":
-        return args[1] if args[0] else args[2]
-    if any(a is UNDEFINED for a in args):
-        return UNDEFINED
-    if op == "const":
-        return node.param
-    if op == "add":
-        return sum(args[1:], args[0])
-    if op == "mul":
-        out = args[0]
-        for a in args[1:]:
-            out = out * a
-        return out
-    if op == "pow":
-        return args[0] ** node.param
-    prim = primitives.REGISTRY[op]
-    if op in LIFTED:
-        user = prim.user_args(args)
-        symbolic = [sympy.nsimplify(a) if not isinstance(a, Fraction) else a for a in user]
-        if all(isinstance(a, Fraction) for a in user):
-            if op == "inv":
-                value = prim.exact(user, node.param)
-                root = value
-            elif op == "norm":
-                value = prim.exact(user, node.param)
-                root = value
-            else:
-                value = prim.exact(user, node.param)
-                e = prim.exponent(node.param)
-                root = UNDEFINED if value is UNDEFINED else _root(user[0], e.denominator, sympy)
+    full: list = list(point) + [Fraction(0)] * (program.n_inputs - info.n_user)
+    index = {name: i for i, name in enumerate(program.inputs)}
+    values: dict[int, object] = {}
+    for node in walk_postorder(program.outputs):
+        args = [values[id(a)] for a in node.args]
+        op = node.op
+        if op == "var":
+            value = sympy.nsimplify(full[index[node.param]])
+        elif op == "const":
+            value = sympy.Rational(node.param.numerator, node.param.denominator)
+        elif op == "where":
+            value = None if args[0] is None else args[1] if bool(args[0]) else args[2]
+        elif any(a is None for a in args):
+            value = None
+        elif op == "add":
+            value = sympy.Add(*args)
+        elif op == "mul":
+            value = sympy.Mul(*args)
+        elif op == "pow":
+            value = args[0] ** node.param
         else:
-            expr = prim.to_sympy([sympy.sympify(a) if not isinstance(a, Fraction) else sympy.Rational(a.numerator, a.denominator)
-                                  for a in symbolic], node.param)
-            value = sympy.nsimplify(expr)
-            root = value if op in ("inv", "norm") else sympy.real_root(symbolic[0], prim.exponent(node.param).denominator)
-        s_index = index[node.args[len(node.args) - prim.n_aux].param]
-        full[s_index] = Fraction(0) if root is UNDEFINED else _exact(root)
-        if prim.n_aux == 2:
-            r_index = index[node.args[-1].param]
-            s = full[s_index]
-            full[r_index] = Fraction(0) if s == 0 else _exact(1 / (s if not isinstance(s, Fraction) else s))
-        return value
-    if prim.predicate:
-        return prim.exact(args, node.param)
-    return prim.exact(args, node.param)
-
-
-def _root(a: Fraction, q: int, sympy):
-    v = sympy.real_root(sympy.Rational(a.numerator, a.denominator), q)
-    return v
+            prim = primitives.REGISTRY[op]
+            user = prim.user_args(args) if op in LIFTED else args
+            value = prim.to_sympy(list(user), node.param)
+            if op in LIFTED:
+                value = sympy.nsimplify(value)
+                if value.has(sympy.zoo, sympy.nan) or value.is_real is False:
+                    value = None   # no real value: the program has none here unless a where drops it
+                root = value if op in ("inv", "norm") or value is None else \
+                    sympy.real_root(user[0], prim.exponent(node.param).denominator)
+                s_index = index[node.args[len(node.args) - prim.n_aux].param]
+                full[s_index] = _exact(root) if root is not None else Fraction(0)
+                if prim.n_aux == 2:
+                    s = full[s_index]
+                    full[index[node.args[-1].param]] = _exact(1 / sympy.nsimplify(s)) if s != 0 else Fraction(0)
+        values[id(node)] = value
+    return tuple(full)
 
 
 def _exact(v):

@@ -58,14 +58,16 @@ class Rule:
     overrides: tuple[tuple[str, object], ...] = ()
     field: Program | None = None
     label: str | None = None  # how a field's origin is reported (e.g. "native jax"); default "field"
+    mode: str = "reverse"     # a framework's "forward" mode (jvp) differs where a NaN or inf is involved
 
     @property
     def name(self) -> str:
         if self.field is not None:
             return self.label or "field"
+        base = self.base + ("-forward" if self.mode == "forward" else "")
         if not self.overrides:
-            return self.base
-        return self.base + "+" + ",".join(f"{k}={_fmt_override(v)}" for k, v in self.overrides)
+            return base
+        return base + "+" + ",".join(f"{k}={_fmt_override(v)}" for k, v in self.overrides)
 
     def override(self, key: str):
         for k, v in self.overrides:
@@ -252,11 +254,14 @@ def get_rule(base: str = "pytorch", overrides: Sequence[str] = (), field: Progra
     ...
     semialg.core.errors.InputError: unknown rule 'torch'; did you mean 'pytorch'? (rules: pytorch, jax, tensorflow, clarke)
     """
+    mode = "reverse"
+    if base.endswith("-forward") and base[:-len("-forward")] in FRAMEWORKS:   # e.g. jax-forward: jax.jvp
+        base, mode = base[:-len("-forward")], "forward"
     if base not in PRESETS:
         close = difflib.get_close_matches(base, PRESETS, n=1, cutoff=0.4)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise InputError(f"unknown rule '{base}'{hint} (rules: {', '.join(PRESETS)})")
-    return Rule(base, tuple(parse_override(o) for o in overrides), field)
+    return Rule(base, tuple(parse_override(o) for o in overrides), field, mode=mode)
 
 
 def resolve_rule(rule, overrides: Sequence[str], field: Program | None, program: Program) -> Rule:
@@ -321,8 +326,8 @@ def derivative_at(program, point, rule: Rule | str = "pytorch", variables=None,
         if rule.base not in FRAMEWORKS or rule.field is not None or len(program.outputs) != 1:
             raise InputError("derivative_at with roots, quotients or norms models a framework's reverse mode "
                              "(rule pytorch, jax or tensorflow) on one output; for the Clarke Jacobian use clarke_at")
-        from semialg.rules.lifted import reverse_at
-        return [[reverse_at(program, point, rule)]]
+        from semialg.rules.lifted import forward_at, reverse_at
+        return [[(forward_at if rule.mode == "forward" else reverse_at)(program, point, rule)]]
     if rule.field is not None:
         from semialg.numeric import exact_value
         flat = tuple(exact_value(rule.field, point))

@@ -15,7 +15,7 @@ from semialg.core.poly import Poly
 from semialg.core.primitives.base import F0, F1
 from semialg.core.primitives.semialgebraic import LIFTED, UNDEFINED, NonFinite
 from semialg.frontends.normal_form import NotPiecewiseLinear, normal_form
-from semialg.rules.lifted import FRAMEWORKS, lifted_partials, nonfinite_inputs
+from semialg.rules.lifted import FRAMEWORKS, MASKING, lifted_partials, nonfinite_inputs
 
 MAX_VERTICES = 4096
 
@@ -125,7 +125,8 @@ def backprop(order: Sequence[Node], values: dict[int, object], labels: dict[int,
             local, coeffs = None, [values[id(args[0])] ** (node.param - 1) * node.param]
         else:
             local, coeffs = local_partials[id(node)], None
-        grads[id(node)] = _combine([grads[id(a)] for a in args], local, coeffs, n, zero)
+        keep = rule.mode == "forward" and rule.base in FRAMEWORKS and op not in MASKING.get(rule.base, ())
+        grads[id(node)] = _combine([grads[id(a)] for a in args], local, coeffs, n, zero, keep)
     return [grads[id(r)] for r in roots]
 
 
@@ -133,14 +134,14 @@ def _as_poly(value, n: int) -> Poly:
     return value if isinstance(value, Poly) else Poly.constant(n, value)
 
 
-def _combine(arg_sets, local, coeffs, n: int, zero: Poly) -> list[Gradient]:
+def _combine(arg_sets, local, coeffs, n: int, zero: Poly, keep_zero: bool = False) -> list[Gradient]:
     """All ``Σ_i w_i d_i`` with ``d_i`` in the argument sets and ``w`` a local partial vertex
     (constant weights ``local``) or the polynomial weights ``coeffs`` (products, powers)."""
     out: dict[tuple, Gradient] = {}
     weight_sets = [tuple(coeffs)] if coeffs is not None else local
     if any(isinstance(w, NonFinite) for ws in weight_sets for w in ws) or any(
             isinstance(c, NonFinite) for gs in arg_sets for g in gs for c in g):
-        return _combine_nonfinite(arg_sets, weight_sets, n, zero)
+        return _combine_nonfinite(arg_sets, weight_sets, n, zero, keep_zero)
     for weights in weight_sets:
         active = [i for i, w in enumerate(weights) if (not w.is_zero if isinstance(w, Poly) else w != 0)]
         combos = [[]]
@@ -156,12 +157,14 @@ def _combine(arg_sets, local, coeffs, n: int, zero: Poly) -> list[Gradient]:
     return list(out.values())
 
 
-def _combine_nonfinite(arg_sets, weight_sets, n: int, zero: Poly) -> list[Gradient]:
+def _combine_nonfinite(arg_sets, weight_sets, n: int, zero: Poly, keep_zero: bool = False) -> list[Gradient]:
     """:func:`_combine` when a weight or a component is NaN/inf: a term with an unbounded factor is
-    unbounded (inf * 0 is not 0), a zero weight drops its argument (the chain rule's selection)."""
+    unbounded (inf * 0 is not 0), a zero weight drops its argument (the chain rule's selection), except
+    with ``keep_zero`` (a framework's forward mode through a primitive that multiplies, not selects:
+    ``0 * NaN`` is NaN)."""
     out: dict[tuple, Gradient] = {}
     for weights in weight_sets:
-        active = [i for i, w in enumerate(weights) if isinstance(w, NonFinite) or
+        active = [i for i, w in enumerate(weights) if keep_zero or isinstance(w, NonFinite) or
                   (not w.is_zero if isinstance(w, Poly) else w != 0)]
         combos = [[]]
         for i in active:
@@ -212,7 +215,7 @@ def field_polys(strat, stratum, rule) -> list[list[Gradient]]:
     labels = {id(nd): lab for nd, lab in zip(strat.branch_nodes, stratum.labels)}
     gradients = strat._walks.setdefault("gradients", {})
     out = backprop(order, values, labels, rule, program.inputs, program.outputs, gradient_cache=gradients)
-    if program.lifting is not None and rule.base in FRAMEWORKS:   # reverse mode: NaN from the untaken branches
+    if program.lifting is not None and rule.base in FRAMEWORKS and rule.mode == "reverse":   # NaN from untaken branches
         n_user = program.lifting.n_user
         for k, root in enumerate(program.outputs):
             flags = nonfinite_inputs(order, values, labels, rule, program.inputs, root, n_user)

@@ -269,6 +269,82 @@ def _lifted_point_partial(rule, node: Node, args: list, label) -> list:
     return [_exact_number(sympy.Rational(e.numerator, e.denominator) * sympy.real_root(a, e.denominator) ** (e.numerator - e.denominator))]
 
 
+def forward_at(program: Program, point: Sequence[Fraction], rule) -> tuple:
+    """What a framework's forward mode (``jax.jvp``, ``torch.func.jvp`` along each basis vector)
+    returns at a point, exactly, for a scalar program: tangents propagate from the inputs; a
+    selecting primitive (:data:`MASKING`) passes only its selected arguments' tangents, every other
+    node multiplies (``0 * inf`` is NaN). The branch a ``where`` does not take is never used, so
+    ``where(x > 1, sqrt(x), 1)`` is finite everywhere, while ``sqrt(relu(x))`` is NaN at ``x <= 0``.
+
+    >>> from semialg.frontends.text import parse
+    >>> from semialg.rules import get_rule
+    >>> forward_at(parse("where(x > 0, sqrt(x), 0)"), (Fraction(0),), get_rule("pytorch-forward"))
+    (Fraction(0, 1),)
+    >>> forward_at(parse("sqrt(relu(x))"), (Fraction(0),), get_rule("jax-forward"))
+    (nan,)
+    """
+    if len(program.outputs) != 1:
+        raise ValueError("forward_at: one output")
+    order = walk_postorder(program.outputs)
+    env = dict(zip(program.inputs, point))
+    values: dict[int, object] = {}
+    labels: dict[int, object] = {}
+    for node in order:
+        args = [values[id(a)] for a in node.args]
+        values[id(node)] = _value(node, args, env)
+        prim = primitives.REGISTRY.get(node.op)
+        if prim is not None and node.op not in ("where", "and", "or", "not") and not prim.predicate:
+            if all(not isinstance(a, float) for a in args):
+                labels[id(node)] = _label(prim, node.op, args, node.param)
+    masking = MASKING.get(rule.base, frozenset())
+    out = []
+    for name in program.inputs:
+        tangent: dict[int, object] = {}
+        for node in order:
+            op = node.op
+            if op == "var":
+                tangent[id(node)] = Fraction(1) if node.param == name else Fraction(0)
+                continue
+            if op == "const" or not node.args:
+                tangent[id(node)] = Fraction(0)
+                continue
+            prim = primitives.REGISTRY.get(op)
+            if prim is not None and prim.predicate:
+                tangent[id(node)] = Fraction(0)
+                continue
+            args = [values[id(a)] for a in node.args]
+            ts = [tangent[id(a)] for a in node.args]
+            if op == "where":
+                tangent[id(node)] = ts[1] if args[0] is True else ts[2]
+                continue
+            if op == "add":
+                partial = [Fraction(1)] * len(args)
+            elif op == "mul":
+                partial = []
+                for i in range(len(args)):
+                    p = Fraction(1)
+                    for j, a in enumerate(args):
+                        if j != i:
+                            p = times(p, a)
+                    partial.append(p)
+            elif op == "pow":
+                partial = [times(node.param, args[0] ** (node.param - 1)) if not isinstance(args[0], float) else math.nan]
+            elif op in LIFTED:
+                partial = _lifted_point_partial(rule, node, args, labels.get(id(node)))
+            else:
+                label = labels.get(id(node))
+                partial = [math.nan] * len(args) if label is None else list(rule.partials(node, label, len(args))[0])
+            selects = op in masking and (op not in LIFTED or labels.get(id(node)) == "zero")
+            total: object = Fraction(0)
+            for p, t in zip(partial, ts):
+                if selects and not isinstance(p, float) and p == 0:
+                    continue   # a select: an unselected argument's tangent is not used at all
+                total = plus(total, times(p, t))
+            tangent[id(node)] = total
+        out.append(tangent[id(program.outputs[0])])
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- on a stratum
 def nonfinite_inputs(order: Sequence[Node], values: dict, labels: dict, rule, inputs: Sequence[str],
                      root: Node, n_user: int) -> tuple[bool, ...]:
