@@ -144,7 +144,8 @@ class Search:
         """``sample`` satisfies C's relaxed conditions and C is nonlinear: decide the closure exactly."""
         rational = all(isinstance(v, Fraction) for v in sample)
         conds = graph_conditions(c.conditions, s.conditions, self.roots)   # a lifted program: in the user's variables
-        answer = nonlinear.in_closure(sample, rational, conds, c.sample, self.n, self.options.query_ms())
+        answer = nonlinear.in_closure(sample, rational, conds, c.sample, self.n, self.options.query_ms(),
+                                      self.n_user)
         if answer is None:
             self.reasons.append(f"adjacency of stratum {s.id} to {c.id} undecided")
             return True
@@ -174,6 +175,7 @@ def adjacency(strata: Sequence, leaves: Sequence, tree: Tree, n: int, options: O
     ``free``: trailing variables no condition mentions (a lifted program's reciprocals)."""
     search = Search(strata, leaves, tree, n, options, keys)
     search.roots = frontier.roots if frontier is not None else {}
+    search.n_user = getattr(frontier, "n_user", None)
     above = []
     deadline = options.deadline
     for s in strata:

@@ -364,13 +364,15 @@ def transversal(point, rational: bool, polys: Sequence[Poly], n: int, timeout_ms
     return bool(signs) and any(signs)
 
 
-def in_closure(sample, sample_rational: bool, cell_conds, cell_sample, n: int, timeout_ms: int) -> bool | None:
+def in_closure(sample, sample_rational: bool, cell_conds, cell_sample, n: int, timeout_ms: int,
+               n_user: int | None = None) -> bool | None:
     """Is ``sample`` in the closure of the cell? True / False / None (undecided).
 
     Certificates first: a relaxed condition failing (no); the conditions vanishing at
     the point have independent gradients (yes, :func:`transversal`); a segment into
-    the cell (yes, rational points); the cell misses a small box around the point (no).
-    Then z3's quantified query.
+    the cell (yes, rational points; for a lifted program, ``n_user`` its user's variables, a
+    segment in those with the auxiliary ones following it, :func:`closure_along_graph`); the cell
+    misses a small box around the point (no). Then z3's quantified query.
     """
     polys = [p for p, _ in cell_conds]
     signs = _signs(sample, sample_rational, polys, timeout_ms)
@@ -386,6 +388,8 @@ def in_closure(sample, sample_rational: bool, cell_conds, cell_sample, n: int, t
         target = cell_sample if all(isinstance(v, Fraction) for v in cell_sample) else None
         if closure_by_segment(sample, cell_conds, target):
             return True
+    if n_user is not None and n_user < n and closure_along_graph(sample, cell_conds, cell_sample, n_user):
+        return True
     if _misses_box(sample, sample_rational, cell_conds, n, timeout_ms):
         return False
     r = smt.in_closure(sample, cell_conds, n, timeout_ms)
@@ -407,3 +411,98 @@ def _misses_box(sample, rational: bool, cell_conds, n: int, timeout_ms: int) -> 
         if smt.check(list(cell_conds) + box, n, timeout_ms).status == smt.UNSAT:
             return True
     return False
+
+
+def closure_along_graph(sample, cell_conds, cell_sample, n_user: int) -> bool:
+    """A certificate that ``sample`` lies in the closure of a lifted cell: a segment
+    ``x0 + h d`` in the user's variables, each auxiliary variable following it as the function its
+    relation defines on the cell (``s = real_root(a, q)`` with the cell's sign, ``t = -B/A`` for a
+    relation linear in ``t``), along which every condition has the right sign for all small
+    ``h > 0`` (its exact limit as ``h -> 0+`` after dividing by the lowest power that does not vanish,
+    radical expressions in sympy), and every relation holds identically. True: a proof; False: no
+    certificate (the caller asks on)."""
+    import sympy
+    x0 = [v for v in sample[:n_user]]
+    if not all(isinstance(v, Fraction) for v in x0):
+        return False
+    h = sympy.Symbol("h", positive=True)
+    dirs = []
+    if all(isinstance(v, Fraction) for v in cell_sample[:n_user]):
+        dirs.append(tuple(b - a for a, b in zip(x0, cell_sample[:n_user])))
+    for i in range(n_user):
+        for sgn in (1, -1):
+            dirs.append(tuple(Fraction(sgn if j == i else 0) for j in range(n_user)))
+    n = len(sample)
+    names = sympy.symbols(f"v0:{n}")
+    for d in dirs:
+        if not any(d):
+            continue
+        env = {names[i]: sympy.Rational(x0[i].numerator, x0[i].denominator) + h * sympy.Rational(d[i].numerator, d[i].denominator)
+               for i in range(n_user)}
+        ok = _follow(cell_conds, env, names, n_user, n, h, sympy)
+        if ok:
+            return True
+    return False
+
+
+def _follow(conds, env, names, n_user, n, h, sympy) -> bool:
+    """Solve the cell's relations for the auxiliary variables along the curve, then check signs."""
+    used = set()
+    for index in range(n_user, n):
+        if not any(any(m[index] for m in p.terms) for p, _ in conds):
+            continue
+        sign = next((sg for p, sg in conds if p.is_linear and len(p.terms) == 1 and next(iter(p.terms))[index]), None)
+        value = None
+        for k, (p, sg) in enumerate(conds):
+            if sg != 0 or k in used:
+                continue
+            degrees = {m[index] for m in p.terms}
+            if not degrees - {0}:
+                continue
+            expr = p.to_sympy(names)
+            top = max(degrees)
+            coeff = sympy.Poly(expr, names[index]).all_coeffs()
+            rest = [c.subs(env) for c in coeff]
+            if any(c.free_symbols - {h} for c in rest):
+                continue
+            if top == 1:   # A t + B = 0
+                a, b = rest
+                value = -b / a
+            elif len(degrees) == 2 and 0 in degrees and sympy.simplify(rest[0]) in (1, -1):   # ±s**q + B = 0
+                base = -rest[-1] / rest[0]
+                value = sympy.real_root(base, top) if top % 2 else sympy.sqrt(base)
+                if sign == -1 and top % 2 == 0:
+                    value = -value
+            else:
+                continue
+            used.add(k)
+            break
+        if value is None:
+            return False
+        env[names[index]] = value
+    for k, (p, sg) in enumerate(conds):
+        g = p.to_sympy(names).subs(env)
+        if k in used:
+            continue
+        if sg == 0:
+            if sympy.simplify(g) != 0:
+                return False
+            continue
+        lead = _limit_sign(g, h, sympy)
+        if lead != sg:
+            return False
+    return True
+
+
+def _limit_sign(g, h, sympy) -> int | None:
+    """The sign of ``g(h)`` for all small ``h > 0`` (g algebraic in h), or None."""
+    try:
+        for k in range(6):
+            lim = sympy.limit(g / h ** k, h, 0, "+")
+            if lim in (sympy.oo, -sympy.oo):
+                return 1 if lim == sympy.oo else -1
+            if lim != 0:
+                return 1 if lim > 0 else -1
+        return None
+    except (NotImplementedError, ValueError, TypeError):
+        return None

@@ -369,6 +369,7 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons,
                               options.deadline, free)
     frontier = Frontier(n, options.timeout_ms, walker.stats, options.deadline, _root_degrees(program))
+    frontier.n_user = program.lifting.n_user if program.lifting is not None else None
     leaves = split_leaves(leaves, walker.tree, n, frontier, walker.stats, walker.reasons, free=free)
     strata = tuple(Stratum(i, leaf.dim, leaf.conds, leaf.sample, leaf.labels, leaf.piece, names, leaf.reason)
                    for i, leaf in enumerate(leaves))
