@@ -192,6 +192,8 @@ def check_text(result, critical: dict | None = None, conditions: str = "auto") -
         if len(result.strata) > MAX_ROWS:
             lines.append(f"  ... {len(result.strata) - MAX_ROWS} more strata (--json lists all)")
     w = result.witness
+    if lifting is not None and result.strata:
+        lines += ["", auxiliary_text(result.stratification)]
     if lifting is not None and result.stratification.undefined:
         lines += [""] + undefined_text(result.stratification)
     if w is not None and not hasattr(w, "direction"):
@@ -305,6 +307,20 @@ def undefined_json(strat) -> list[dict]:
         out.append({"conditions": own or ["true"], "sample": exact_list(lifting.user_point(sample)),
                     "reason": _undefined_reason(strat, labels)})
     return out
+
+
+def auxiliary_text(strat) -> str:
+    """``auxiliary variables: _s1 = sqrt(x), _r1 = 1/_s1``: what the lifted names in the conditions mean."""
+    from semialg.core.dag import to_text
+    program = strat.program
+    lifting = program.lifting
+    parts = []
+    for node in lifting.nodes:
+        aux = [a.param for a in node.args[len(node.args) - (1 if node.op == "inv" else 2):]]
+        parts.append(f"{aux[0]} = {to_text([node])[0]}")
+        if len(aux) == 2:
+            parts.append(f"{aux[1]} = 1/{aux[0]}")
+    return "auxiliary variables: " + ", ".join(parts)
 
 
 def undefined_text(strat) -> list[str]:
