@@ -211,11 +211,11 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     try:
         deadline.check("continuity", len(strat.strata) if strat is not None else None, unit="strata")
         lip = lipschitz(program, strat, timeout_ms, options)
+        if lip.status != NOT_LIPSCHITZ and strat is not None and strat.program.lifting is not None:
+            lip = lifted_slopes(lip, strat, timeout_ms, deadline)   # a root can make a continuous slope unbounded
     except (TimeLimitReached, KeyboardInterrupt) as exc:
         timings["check"] = time.perf_counter() - t2
         return _with_domain(local, _stopped(exc, deadline, program, rule_obj, strat, timings))
-    if lip.status != NOT_LIPSCHITZ and strat is not None and strat.program.lifting is not None:
-        lip = lifted_slopes(lip, strat, timeout_ms)   # a root can make a continuous function's slope unbounded
     if lip.status == NOT_LIPSCHITZ and isinstance(lip.witness, UnboundedSlope):
         timings["check"] = time.perf_counter() - t2
         w = lip.witness

@@ -136,11 +136,12 @@ def _fmt(c) -> str:
 
 
 # --------------------------------------------------------------------------- bounded slopes
-def lifted_slopes(continuity, strat: Stratification, timeout_ms: int = 10_000):
+def lifted_slopes(continuity, strat: Stratification, timeout_ms: int = 10_000, deadline=None):
     """Step 1 of the check for a lifted program: continuity (``continuity``, a
-    :class:`~semialg.checks.lipschitz.LipschitzResult`) and then bounded slopes."""
+    :class:`~semialg.checks.lipschitz.LipschitzResult`) and then bounded slopes; ``deadline`` (a
+    :class:`~semialg.core.budget.Deadline`) is checked between rays and between bound queries."""
     from semialg.checks.lipschitz import LipschitzResult
-    result = slopes(strat, timeout_ms)
+    result = slopes(strat, timeout_ms, deadline)
     if result.status == NOT_LIPSCHITZ:
         return LipschitzResult(NOT_LIPSCHITZ, result.witness, "the slope is unbounded")
     if result.status == UNDECIDED:
@@ -160,8 +161,10 @@ def _risky_roots(program) -> list:
     return out
 
 
-def slopes(strat: Stratification, timeout_ms: int = 10_000) -> SlopeResult:
+def slopes(strat: Stratification, timeout_ms: int = 10_000, deadline=None) -> SlopeResult:
     """Is the gradient locally bounded (the function then locally Lipschitz, being continuous)?"""
+    from semialg.core.budget import Deadline
+    deadline = deadline or Deadline(None)
     program = strat.program
     lifting = program.lifting
     if lifting is None:
@@ -174,10 +177,11 @@ def slopes(strat: Stratification, timeout_ms: int = 10_000) -> SlopeResult:
     vanishing = [s for s in strat.asked() if any(s.labels[i] == "zero" for i in positions)]
     if not vanishing:
         return SlopeResult(LIPSCHITZ, reason="no root's argument vanishes on the domain")
-    for s in vanishing:   # a witness first: an unbounded difference quotient along a ray
+    for k, s in enumerate(vanishing):   # a witness first: an unbounded difference quotient along a ray
         for c in strat.above[s.id]:
             if strat.strata[c].dim != strat.full_dim:
                 continue
+            deadline.check("slopes", k, len(vanishing), unit="strata")
             w = _ray_witness(strat, s, strat.strata[c])
             if w is not None:
                 return SlopeResult(NOT_LIPSCHITZ, w)
@@ -189,7 +193,8 @@ def slopes(strat: Stratification, timeout_ms: int = 10_000) -> SlopeResult:
         grads = field_polys(strat, c, clarke)
         for vertices in grads:
             for g in vertices:
-                if not _bounded(strat, c, g[:lifting.n_user], timeout_ms):
+                deadline.check("slopes", c.id, len(strat.strata), unit="strata")
+                if not _bounded(strat, c, g[:lifting.n_user], deadline.query_ms(timeout_ms)):
                     reasons.append(f"the gradient on stratum {c.id} was not bounded by a polynomial, and no ray "
                                    "with an unbounded slope was found")
     if reasons:
