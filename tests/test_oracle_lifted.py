@@ -35,7 +35,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from oracle import expr as E
+from oracle import framework_model as FM
 from oracle import lifted as L
+from oracle import lifted_generate as LG
 
 X, XY, XYZ = ("x",), ("x", "y"), ("x", "y", "z")
 RULES = ("pytorch", "jax", "clarke")
@@ -190,8 +192,8 @@ FB_CASES = [  # (program, point, rule, expected gradient): FRAMEWORKS.md and mea
 
 @pytest.mark.parametrize("text,point,rule,expected", FB_CASES)
 def test_float_backprop_conventions(text, point, rule, expected):
-    _, got = L.float_backprop(text, pt(*point), rule, XY[:len(point)])
-    assert [L.float_kind(v) for v in got] == [L.float_kind(v) for v in expected], (text, got)
+    _, got = FM.float_backprop(text, pt(*point), rule, XY[:len(point)])
+    assert [FM.float_kind(v) for v in got] == [FM.float_kind(v) for v in expected], (text, got)
     assert all(a == b or (math.isnan(a) and math.isnan(b)) or abs(a - b) < 1e-12 for a, b in zip(got, expected))
 
 
@@ -292,10 +294,10 @@ def _model_matches_framework(prog, rng, rule, mismatches):
     pts = [p for p in prog.hints if _dyadic(p)] + [tuple(F(rng.randint(-8, 8), 4) for _ in prog.names)
                                                      for _ in range(2)]
     for p in pts[:5]:
-        _, model = L.float_backprop(prog.node, p, rule, prog.names)
+        _, model = FM.float_backprop(prog.node, p, rule, prog.names)
         real = _framework_grad(rule, prog.node, prog.names, p)
         for a, b in zip(model, real):
-            same = L.float_kind(a) == L.float_kind(b) and (not math.isfinite(a) or abs(a - b) <= 1e-9 * (1 + abs(b)))
+            same = FM.float_kind(a) == FM.float_kind(b) and (not math.isfinite(a) or abs(a - b) <= 1e-9 * (1 + abs(b)))
             if not same:
                 mismatches.append(f"{rule} {prog.text} at {p}: model {model}, framework {real}")
                 return
@@ -312,7 +314,7 @@ def test_float_model_matches_the_installed_framework(rule):
 
     @settings(derandomize=True, database=None, deadline=None, max_examples=20,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(L.lifted_programs())
+    @given(LG.lifted_programs())
     def body(prog):
         _model_matches_framework(prog, random.Random(prog.text), rule, mismatches)
     body()
@@ -324,7 +326,7 @@ def test_generator_programs_parse_and_hints_lie_on_zero_sets():
 
     @settings(derandomize=True, database=None, deadline=None, max_examples=60,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(L.lifted_programs())
+    @given(LG.lifted_programs())
     def body(prog):
         roots = L.root_arguments(prog.node)
         seen["programs"] += 1
@@ -475,13 +477,13 @@ class Judge:
         claimed = w.get("value") or []
         if p is None:
             return [("unreadable_witness", f"non_finite point {w.get('point')}")]
-        _, got = L.float_backprop(self.prog, p, rule)
+        _, got = FM.float_backprop(self.prog, p, rule)
         said = tuple(i for i, c in enumerate(claimed) if str(c).strip() in ("nan", "inf", "-inf"))
-        mine = L.non_finite(got)
+        mine = FM.non_finite(got)
         if said != mine:
             return [("non_finite_mismatch", f"at {_fmt(self.prog.names, p)} semialg says {claimed}, the oracle's "
                                             f"{rule} backprop gives {got}")]
-        kinds = [L.float_kind(v) for v in got]
+        kinds = [FM.float_kind(v) for v in got]
         if any(str(c).strip() != k for c, k in zip(claimed, kinds) if k != "finite"):
             STATS["non_finite_kind_differs"] += 1  # nan vs inf: spelling-dependent, counted, not failed
         return []
@@ -495,8 +497,8 @@ class Judge:
         for p in pts[:24]:
             if L.is_undefined(L.exact_value(self.prog, p)):
                 continue
-            _, g = L.float_backprop(self.prog, p, rule)
-            if L.non_finite(g):
+            _, g = FM.float_backprop(self.prog, p, rule)
+            if FM.non_finite(g):
                 return [("missed_non_finite", f"conservative, but {rule} backprop is {g} at "
                                               f"{_fmt(self.prog.names, p)}")]
         return []
@@ -515,7 +517,7 @@ class Judge:
             if c is not None and _holds(c, prog.names, s) is False:
                 out.append(("sample_outside_conditions", f"sample {e.get('sample')} fails {e.get('conditions')}"))
         pts = list(prog.undefined_hints) + [p for p, _ in L.zero_set_seeds(prog, self.rng, hints=())[:8]] + \
-            L.random_points(self.rng, len(prog.names), 16)
+            LG.random_points(self.rng, len(prog.names), 16)
         parsed = [c for c in conds if c is not None]
         for p in pts:
             und = L.is_undefined(L.exact_value(prog, p))
@@ -542,7 +544,7 @@ def run_soundness(n, budget, wall=WALL, max_terms=2):
 
     @settings(derandomize=True, database=None, deadline=None, max_examples=n,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(L.lifted_programs(max_terms=max_terms))
+    @given(LG.lifted_programs(max_terms=max_terms))
     def body(prog):
         if time.time() - start > budget:
             STATS["skipped_for_time"] += 1

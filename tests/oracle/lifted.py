@@ -8,9 +8,9 @@ Independent of semialg (never imported). Four parts:
    that looks like 0 numerically is decided by the exact evaluator): difference quotients
    (:func:`unbounded_slope`), a search for unbounded slopes near the zero sets of root
    arguments (:func:`lipschitz_probe`), gradient limits (:func:`gradient_limits`);
-3. an IEEE-float reverse-mode model of PyTorch and JAX (:func:`float_backprop`), written
+3. an IEEE-float reverse-mode model of PyTorch and JAX (:mod:`oracle.framework_model`), written
    from their documented and measured conventions, to predict where a rule is non-finite;
-4. a hypothesis generator of lifted programs (:func:`lifted_programs`) carrying exact points
+4. a hypothesis generator of lifted programs (:mod:`oracle.lifted_generate`) carrying exact points
    of the zero sets of their root arguments (``hints``) and of their denominators.
 
 The mathematics of the slope probe: for a semialgebraic f continuous at p and a direction d,
@@ -589,7 +589,3 @@ def gradient_limits(program, point, rng, names=None, k=64, radius=F(1, 10 ** 12)
         out.append(tuple(g))
     return out
 
-
-# the framework model and the generator live in their own modules; their names are re-exported here
-from .framework_model import FrameworkModel, float_backprop, float_kind, non_finite  # noqa: E402,F401
-from .lifted_generate import lifted_programs, random_points  # noqa: E402,F401

@@ -74,7 +74,7 @@ def _solve(lines, names, draw):
 def _root_term(draw, names):
     """(text, hints, undefined points): one term built around a root, a norm or a quotient."""
     n = len(names)
-    kinds = ["sqrt_act", "cbrt", "rpow", "where_root", "norm", "quotient", "smooth"]
+    kinds = ["sqrt_act", "cbrt", "rpow", "where_root", "norm", "quotient", "quotient", "smooth"]
     if n >= 2:
         kinds += ["sqrt_relu_sq", "norm", "sqrt_sumsq"]
     kind = draw(st.sampled_from(kinds))
@@ -101,7 +101,7 @@ def _root_term(draw, names):
     if kind == "quotient":
         v = draw(st.sampled_from(names))
         L = _line(draw, names)
-        form = draw(st.sampled_from(["({})/(1 + {}**2)", "({})/(2 + abs({}))", "({})/(1 + relu({}))", "undef"]))
+        form = draw(st.sampled_from(["({})/(1 + {}**2)", "({})/(2 + abs({}))", "({})/(1 + relu({}))", "undef", "undef"]))
         if form == "undef":
             return f"({L.text})/({a})", [], pts
         inner = v if "**2" in form else L.text
