@@ -423,7 +423,7 @@ def closure_along_graph(sample, cell_conds, cell_sample, n_user: int) -> bool:
     certificate (the caller asks on)."""
     import sympy
     x0 = [v for v in sample[:n_user]]
-    if not all(isinstance(v, Fraction) for v in x0):
+    if not all(isinstance(v, Fraction) for v in x0):   # algebraic user coordinates: not tried
         return False
     h = sympy.Symbol("h", positive=True)
     dirs = []
@@ -468,8 +468,8 @@ def _follow(conds, env, names, n_user, n, h, sympy) -> bool:
             if top == 1:   # A t + B = 0
                 a, b = rest
                 value = -b / a
-            elif len(degrees) == 2 and 0 in degrees and sympy.simplify(rest[0]) in (1, -1):   # ±s**q + B = 0
-                base = -rest[-1] / rest[0]
+            elif len(degrees) == 2 and 0 in degrees and sympy.simplify(rest[0]) != 0:   # A s**q + B = 0
+                base = sympy.simplify(-rest[-1] / rest[0])
                 value = sympy.real_root(base, top) if top % 2 else sympy.sqrt(base)
                 if sign == -1 and top % 2 == 0:
                     value = -value
