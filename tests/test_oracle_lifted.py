@@ -27,13 +27,11 @@ from __future__ import annotations
 import collections
 import math
 import random
-import signal
 import time
 from fractions import Fraction as F
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
 from oracle import expr as E
 from oracle import framework_model as FM
 from oracle import lifted as L
@@ -369,21 +367,38 @@ class TooSlow(BaseException):
     """A semialg call ran past its wall limit (a BaseException: no ``except Exception`` swallows it)."""
 
 
-def _alarm(signum, frame):
-    raise TooSlow()
+def _check_in_worker(text, names, rule, limit):
+    import semialg
+    return semialg.check(text, names, rule=rule, time_limit=limit).to_json()
+
+
+_POOL: list = []   # one spawned worker process, replaced when a call has to be killed
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _stop_the_worker():
+    yield
+    while _POOL:
+        _POOL.pop().shutdown(wait=True, cancel_futures=True)
 
 
 def semialg_check(prog, rule, wall=WALL):
-    import semialg
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, wall)
+    """``semialg.check(...).to_json()`` in a worker process with a hard wall limit: semialg's own
+    ``time_limit`` is half of it, and a call still running at ``wall`` seconds (a solver call can
+    ignore signals and budgets) is killed with its process, and counted as too slow."""
+    import concurrent.futures
+    import multiprocessing
+    if not _POOL:
+        _POOL.append(concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")))
+    future = _POOL[0].submit(_check_in_worker, prog.text, list(prog.names), rule, min(20.0, wall / 2))
     try:
-        # semialg's own limit fires first; the alarm (a last resort) only after twice as long, since
-        # an exception raised inside a solver call can leave semialg's watchdog in a bad state
-        return semialg.check(prog.text, list(prog.names), rule=rule, time_limit=min(20.0, wall / 2)).to_json()
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        return future.result(timeout=wall)
+    except concurrent.futures.TimeoutError:
+        pool = _POOL.pop()
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise TooSlow() from None
 
 
 def _fmt(names, p):
