@@ -251,12 +251,14 @@ def timed_check(solver, timeout_ms: int | None, *assumptions):
     """
     if not timeout_ms:
         return solver.check(*assumptions)
-    if getattr(solver, "semialg_budget", False):
-        solver.set("rlimit", max(1, int(timeout_ms * RLIMIT_PER_SECOND // 1000)))
-        return solver.check(*assumptions)
     dog = getattr(_WATCHDOGS, "dog", None)
     if dog is None:
         dog = _WATCHDOGS.dog = _Watchdog()
+    if getattr(solver, "semialg_budget", False):
+        solver.set("rlimit", max(1, int(timeout_ms * RLIMIT_PER_SECOND // 1000)))
+        # nlsat can stall where its resource count does not move (seen with roots' relations): the
+        # watchdog interrupts it as a backstop, well after the budget would have stopped it
+        return dog.check(solver, int(4 * timeout_ms + 2000), assumptions)
     return dog.check(solver, int(timeout_ms), assumptions)
 
 
