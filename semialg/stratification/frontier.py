@@ -199,10 +199,11 @@ def graph_conditions(c_conds: tuple, s_conds: tuple, roots: dict) -> tuple:
         out = [c for c in out if c not in definition]
         if norm and relation and not any(sg == 0 for _, sg in out):
             # C is open and {sum of squares > 0} is dense in it (its complement has empty interior)
-            s_power = Poly.variable(relation[0][0].nvars, index) ** q
-            total = (s_power - relation[0][0]) if any(m[index] == q for m in relation[0][0].terms if relation[0][0].terms[m] > 0) \
-                else (relation[0][0] + s_power)
-            out = [c for c in out if not (c[1] == 1 and (c[0] == total or c[0] == normalize(total, 1)[0]))]
+            rel = relation[0][0]
+            lead = next(c for m, c in rel.terms.items() if m[index] == q)
+            rest = Poly(rel.nvars, {m: c for m, c in rel.terms.items() if m[index] == 0})
+            total = normalize(rest * (-1 / lead), 1)[0]   # rel = lead * (s**q - total), up to scaling
+            out = [c for c in out if not (c[1] == 1 and normalize(c[0], 1)[0] == total)]
     return tuple(out)
 
 
