@@ -41,13 +41,14 @@ from semialg.core.primitives.semialgebraic import LIFTED, UNDEFINED, NonFinite
 FRAMEWORKS = ("pytorch", "jax", "tensorflow")
 
 MASKING = {
-    "pytorch": frozenset({"relu", "where", "max", "min", "clip", "clamp", "hardtanh", "relu6", "sort", "norm"}),
+    "pytorch": frozenset({"relu", "where", "max", "min", "clip", "clamp", "hardtanh", "relu6", "sort"}),
     "jax": frozenset({"relu", "where", "hardtanh", "relu6", "sort"}),
     "tensorflow": frozenset({"relu", "where"}),
 }
-"""Primitives whose reverse-mode backward selects (an unselected argument gets an exact 0). For
-PyTorch's norm only at 0 (``masked_fill(norm == 0, 0)``). TensorFlow is not measured here: the list
-holds only what its documented gradients are (``select``), so its NaN is never hidden."""
+"""Primitives whose reverse-mode backward selects (an unselected argument gets an exact 0).
+PyTorch's norm is not one: at 0 it masks ``x / norm`` to 0 and then multiplies by the adjoint, so an
+infinite adjoint gives NaN (``norm(x + 2)**(2/3)`` at -2, measured). TensorFlow is not measured
+here: the list holds only what its documented gradients are (``select``), so its NaN is never hidden."""
 
 
 # --------------------------------------------------------------------------- local partials
