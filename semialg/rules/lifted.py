@@ -180,11 +180,9 @@ def _label(prim, op, args, param):
     raise ValueError(f"{op}: its branch at algebraic arguments is not computed here")
 
 
-def reverse_at(program: Program, point: Sequence[Fraction], rule) -> tuple:
-    """What a framework's reverse mode returns at a point, exactly, for a scalar program: per input
-    a Fraction (or a sympy number), or the float NaN / inf / -inf. ``rule``: a :class:`~semialg.rules.Rule`."""
-    if len(program.outputs) != 1:
-        raise ValueError("reverse_at: one output")
+def _evaluate_at(program: Program, point: Sequence[Fraction]) -> tuple:
+    """``(order, values, labels)``: every node's framework value at the point (:func:`_value`) and
+    the branch label of each primitive whose arguments are numbers there."""
     order = walk_postorder(program.outputs)
     env = dict(zip(program.inputs, point))
     values: dict[int, object] = {}
@@ -196,6 +194,15 @@ def reverse_at(program: Program, point: Sequence[Fraction], rule) -> tuple:
         if prim is not None and node.op not in ("where", "and", "or", "not") and not prim.predicate:
             if all(not isinstance(a, float) for a in args):
                 labels[id(node)] = _label(prim, node.op, args, node.param)
+    return order, values, labels
+
+
+def reverse_at(program: Program, point: Sequence[Fraction], rule) -> tuple:
+    """What a framework's reverse mode returns at a point, exactly, for a scalar program: per input
+    a Fraction (or a sympy number), or the float NaN / inf / -inf. ``rule``: a :class:`~semialg.rules.Rule`."""
+    if len(program.outputs) != 1:
+        raise ValueError("reverse_at: one output")
+    order, values, labels = _evaluate_at(program, point)
     masking = MASKING.get(rule.base, frozenset())
     adjoint: dict[int, object] = {id(program.outputs[0]): Fraction(1)}
     for node in reversed(order):
@@ -286,17 +293,7 @@ def forward_at(program: Program, point: Sequence[Fraction], rule) -> tuple:
     """
     if len(program.outputs) != 1:
         raise ValueError("forward_at: one output")
-    order = walk_postorder(program.outputs)
-    env = dict(zip(program.inputs, point))
-    values: dict[int, object] = {}
-    labels: dict[int, object] = {}
-    for node in order:
-        args = [values[id(a)] for a in node.args]
-        values[id(node)] = _value(node, args, env)
-        prim = primitives.REGISTRY.get(node.op)
-        if prim is not None and node.op not in ("where", "and", "or", "not") and not prim.predicate:
-            if all(not isinstance(a, float) for a in args):
-                labels[id(node)] = _label(prim, node.op, args, node.param)
+    order, values, labels = _evaluate_at(program, point)
     masking = MASKING.get(rule.base, frozenset())
     out = []
     for name in program.inputs:
