@@ -37,6 +37,7 @@ SUBCOMMANDS: dict[str, tuple[SetupParser, Run]] = {
     "check": (check.setup_check, check.run_check),
     "strata": (strata.setup_strata, strata.run_strata),
     "implicit": (implicit.setup_implicit, implicit.run_implicit),
+    "deq": (implicit.setup_deq, implicit.run_deq),
     "examples": (examples.setup_examples, examples.run_examples),
     "clarke": (clarke.setup_clarke, clarke.run_clarke),
     "critical": (critical.setup_critical, critical.run_critical),

@@ -47,3 +47,36 @@ def run_implicit(args: argparse.Namespace) -> int:
     emit(report.dump_json(result.to_json()) if args.json else result.to_text())
     return result.exit_code
 
+
+
+def setup_deq(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--W", required=True, metavar="a,b;c,d", help="the m x m weight matrix, exact rationals, rows separated by ';'")
+    parser.add_argument("--U", required=True, metavar="a;b", help="the m x n input matrix")
+    parser.add_argument("--b", required=True, metavar="b1,b2", help="the bias (m entries)")
+    parser.add_argument("--x", required=True, metavar="x1,x2", help="the input (n entries, exact rationals)")
+    parser.add_argument("--activation", default="relu", metavar="relu|leaky_relu[:slope]|hardtanh",
+                        help="σ (default relu)")
+    parser.add_argument("--z", default=None, metavar="z1,z2", help="an exact fixed point to use (verified)")
+    parser.add_argument("--all-fixed-points", action="store_true",
+                        help="solve every piece pattern: list all isolated fixed points (the smallest is used)")
+    parser.add_argument("--rule", default="clarke", metavar="|".join(PRESETS), help="derivative rule for J_F (default clarke)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                        help="override a kink value, e.g. --set \"relu'(0)=1\" (repeatable)")
+    parser.add_argument("--no-clarke", action="store_true", help="skip Clarke's Jacobian of F")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="time limit per solver query (default 60; 0: no limit)")
+    add_time_limit_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
+
+
+def run_deq(args: argparse.Namespace) -> int:
+    """A deep-equilibrium layer z = σ(Wz + Ux + b): fixed point, contraction, J_z*."""
+    from semialg.checks.implicit.deq import deq_at
+    from semialg.frontends.equilibrium import deq_layer
+    layer = deq_layer(args.W, args.U, args.b, args.activation)
+    z = None if args.z is None else args.z.split(",")
+    result = deq_at(layer, args.x.split(","), rule=args.rule, overrides=args.overrides, z=z,
+                    clarke=not args.no_clarke, all_points=args.all_fixed_points, timeout=args.timeout,
+                    time_limit=args.time_limit)
+    emit(report.dump_json(result.to_json()) if args.json else result.to_text())
+    return result.exit_code

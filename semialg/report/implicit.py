@@ -193,3 +193,47 @@ def implicit_text(r) -> str:
     lines += [f"note: {t}" for t in r.notes]
     lines += ["", "time: " + ", ".join(f"{k} {v:.3f} s" for k, v in r.timings.items())]
     return "\n".join(lines)
+
+
+def deq_json(r) -> dict:
+    """A deep-equilibrium result as the JSON object of ``semialg deq --json``: the layer, the fixed
+    point(s), the norm tests, ``J_z*`` and the nested ``implicit`` object."""
+    layer = r.layer
+    out = header("deq", r.function, list(r.program.inputs))
+    out.update({"W": _matrix_json(layer.W), "U": _matrix_json(layer.U), "b": [_s(v) for v in layer.b],
+                "activation": layer.activation.name, "x": [_s(v) for v in r.x], "z": [_s(v) for v in r.z],
+                "how": r.how, "fixed_points": [[_s(v) for v in z] for z in r.fixed_points],
+                "contraction": [{"norm": c.norm, "holds": c.holds, "text": c.text} for c in r.norms],
+                "certificate": None if r.certificate is None else r.certificate.norm,
+                "verdict": r.verdict, "rule": r.rule.name,
+                "jacobian": [_matrix_json(mx) for mx in r.jacobian],
+                "closed_form": None if r.closed_form is None else [_matrix_json(mx) for mx in r.closed_form],
+                "implicit": implicit_json(r.implicit)})
+    return out
+
+
+def deq_text(r) -> str:
+    """A deep-equilibrium result as the text ``semialg deq`` prints."""
+    layer = r.layer
+    lines = [f"layer z = {layer.activation.name}(W z + U x + b),  W = {_matrix_text(layer.W)},  U = {_matrix_text(layer.U)},"
+             f"  b = ({', '.join(_s(v) for v in layer.b)})   rule: {r.rule.name}",
+             f"at x = ({', '.join(_s(v) for v in r.x)}): z* = ({', '.join(_s(v) for v in r.z)})   [{r.how}]"]
+    if len(r.fixed_points) > 1:
+        lines.append(f"  {len(r.fixed_points)} fixed points: " + "  ".join(f"({', '.join(_s(v) for v in z)})"
+                                                                           for z in r.fixed_points))
+    cert = r.certificate
+    if cert is not None:
+        lines.append(f"contraction: {cert.text} < 1: z*(x) is unique for every x and every I - DW (|d_i| <= L) is "
+                     "invertible, everywhere")
+    else:
+        lines.append("contraction: not proved (" + "; ".join(c.text for c in r.norms) + ")")
+    lines += [f"verdict: {r.verdict.upper().replace('_', ' ')}", f"  {r.implicit.reason}"]
+    if r.jacobian:
+        lines.append(f"J_z*(x) = {{(I - DW)^{{-1}} D U}}: {_vertices(len(r.jacobian))}")
+        lines += [f"  {_matrix_text(mx)}" for mx in r.jacobian[:MAX_LISTED]]
+    if r.closed_form is not None and r.jacobian:
+        same = set(r.closed_form) == set(r.jacobian)
+        lines.append("  the closed form (I - DW)^{-1} D U over the slopes at each unit gives "
+                     + ("the same vertices" if same else "other vertices: " + "  ".join(_matrix_text(m) for m in r.closed_form)))
+    lines += [f"note: {t}" for t in r.implicit.notes]
+    return "\n".join(lines)
