@@ -18,6 +18,15 @@ candidate is ``f = -5x² + 19xy - y²/2 - 4/3 z²`` (computed with sympy), and
 plane ``z = 0`` is computed as a sum of exact polynomial line integrals:
 ``18`` (= ∬ curl(L)·e_z dA, Stokes, also exact). The ascent trajectory is
 numeric (float64 Euler steps).
+
+Differentiated through ``semialg.implicit``: the lower problem's optimality
+condition is ``G(u, s) = ||s - L(u)||² (s - L(u)) = 0`` (the gradient of
+``||v||⁴`` is ``4||v||² v``; the slides write the power 3, which is not the
+gradient), zero exactly at ``s = L(u)``. Being cubic in ``v = s - L(u)``, its
+Jacobian there is ``J_G = [0 | 0]``: ``implicit`` answers not_invertible with the
+singular witness ``B = 0`` at every point of the trajectory it is asked about, so
+the implicit function theorem gives nothing; the pseudo-inverse's ``-B⁺A = 0`` is
+what turns the "gradient" of ``uᵀz(u)`` into ``z + (∂z)ᵀu = L(u)``.
 """
 from __future__ import annotations
 
@@ -28,6 +37,7 @@ import sympy
 from _common import fmt, fmt_vec, header, pyplot, save, say
 
 from semialg.checks.conservative import check
+from semialg.checks.implicit.theorem import implicit
 
 X, Y, Z, T = sympy.symbols("x y z t")
 L = (10 * (Y - X), X * (28 - Z) - Y, X * Y - sympy.Rational(8, 3) * Z)
@@ -73,6 +83,10 @@ def main(plot_dir=None) -> dict:
           f"around the triangle e1 -> e2 -> e3: {fmt(triangle)}")
     traj = _ascent()
     assert np.all(np.isfinite(traj)) and np.ptp(traj[len(traj) // 2:, 0]) > 20  # keeps wandering: the attractor
+    singular = [_implicit_at(u) for u in ((1, 2, 3), (Fraction(1, 2), -1, 4), tuple(Fraction(v).limit_denominator(8)
+                                                                                   for v in traj[-1]))]
+    print(f"  implicit on ||s - L(u)||²(s - L(u)) = 0 at s = L(u), {len(singular)} points: J_G = [0 | 0], "
+          "verdict not_invertible (B = 0): the pseudo-inverse gives ∂z = 0, so the 'gradient' of uᵀz is L(u)")
     say("""
         A conservative field (in particular a gradient) has zero circulation around every loop; the
         Lorenz field circulates 18 around the unit square, so it is the derivative of no function.
@@ -80,7 +94,20 @@ def main(plot_dir=None) -> dict:
         """)
     return {"claim": "L is not conservative for any f: check refutes the only candidate; circulation 18 ≠ 0",
             "potential": f_text, "witness": (w.point, w.direction, w.derivative_along_curve, w.field_along_curve),
-            "circulation": square, "pictures": [_plot(traj, square, w, plot_dir)]}
+            "circulation": square, "implicit": singular, "pictures": [_plot(traj, square, w, plot_dir)]}
+
+
+def _implicit_at(u) -> str:
+    """``implicit`` on the lower problem's optimality condition at ``(u, L(u))``: [0 | 0], not invertible."""
+    ux, uy, uz = (Fraction(v) for v in u)
+    s = (10 * (uy - ux), ux * (28 - uz) - uy, ux * uy - Fraction(8, 3) * uz)
+    v = [f"s{i + 1} - ({c})" for i, c in enumerate(("10*(u2 - u1)", "u1*(28 - u3) - u2", "u1*u2 - 8/3*u3"))]
+    square = " + ".join(f"({e})**2" for e in v)
+    at = {"u1": ux, "u2": uy, "u3": uz, "s1": s[0], "s2": s[1], "s3": s[2]}
+    r = implicit(", ".join(f"({square})*({e})" for e in v), x="u1,u2,u3", y="s1,s2,s3", at=at, clarke=False, explicit=False)
+    assert r.verdict == "not_invertible" and r.singularity.witness_matrix == ((0, 0, 0),) * 3
+    assert all(v == 0 for _, mx in r.jacobian.vertices() for row in mx for v in row)   # J_G = [0 | 0]
+    return r.verdict
 
 
 def _ascent(steps: int = 6000, h: float = 0.005) -> np.ndarray:
