@@ -24,6 +24,17 @@ sides push into the line (no attracting sliding segment); gradients used in the
 descent equal ``semialg.rules.derivative_at`` (pytorch) at the iterates
 (rationals). Numerically: the iterates keep crossing the line (dozens of
 crossings in the last half of the run) and the loss keeps oscillating.
+
+Differentiated through ``semialg.implicit``: the inner problem is a linear
+program over a box, whose solutions are the zeros of the projected-gradient
+fixed point ``F(x, y, s) = s - clip(s + c(x, y)·(1, 1), [0, 3] × [0, 5]) = 0``.
+Off the line (``c ≠ 0``) the solution is a vertex and the clip is saturated:
+``[A | B] = [0 | I]``, invertible, and the implicit Jacobian of ``s`` is 0, so the
+hypergradient ``∇ℓ + (∂s)ᵀ∇_s ℓ`` is exactly the backprop gradient that cycles.
+On the line every point of the box solves the inner problem: at an inner point
+``B = 0``, at the corner ``(3, 5)`` the clip's kink gives ``B = diag(1 - q)``,
+singular at ``q = 1``; both are ``not_invertible``: the theorem gives no
+derivative where the loss jumps.
 """
 from __future__ import annotations
 
@@ -34,9 +45,11 @@ from _common import fmt, fmt_vec, header, pyplot, save, say
 
 from semialg import parse
 from semialg.checks.conservative import check
+from semialg.checks.implicit.theorem import implicit
 from semialg.rules import derivative_at
 
 C = "-3*x + y + 2"
+INNER = f"a - clip(a + ({C}), 0, 3), b - clip(b + ({C}), 0, 5)"   # s = (a, b): projected-gradient fixed point
 LOSS = f"(x - where({C} > 0, 3, 0))**2 + 4*(y - where({C} > 0, 5, 0))**2"
 START, STEP, ITERATIONS = (0.5, -1.0), 0.02, 4000
 
@@ -77,6 +90,10 @@ def main(plot_dir=None) -> dict:
     print(f"  on the line c = 0: the side c > 0 flows into it only for x > {fmt(hi)}, the side c < 0 only for "
           f"x < {fmt(lo)}: no attracting sliding segment")
 
+    through = _through_implicit(program)
+    print(f"  implicit on the inner fixed point s = clip(s + c·(1, 1)): off the line invertible with ∂s = 0 "
+          f"(hypergradient = backprop); on the line {through['line']} (B singular)")
+
     traj = [np.array(START)]
     p = traj[0].copy()
     for k in range(ITERATIONS):
@@ -102,7 +119,24 @@ def main(plot_dir=None) -> dict:
         """)
     return {"claim": "the bilevel loss is not Lipschitz (exact jump) and backprop gradient descent cycles",
             "jump": {"point": jump.point, "value": jump.value, "limit": jump.limit}, "crossings": crossings,
+            "implicit": through,
             "pictures": [_plot(traj, losses, jump, plot_dir)]}
+
+
+def _through_implicit(program) -> dict:
+    """The inner argmax through ``implicit``: invertible with ∂s = 0 off the line, not invertible on it."""
+    for x, y, s in ((0, 0, (3, 5)), (Fraction(3, 2), -1, (0, 0)), (Fraction(1, 3), Fraction(7, 2), (3, 5))):
+        r = implicit(INNER, x="x,y", y="a,b", at={"x": x, "y": y, "a": s[0], "b": s[1]})
+        assert r.verdict == "invertible" and [mx for _, mx in r.images] == [((0, 0), (0, 0))]
+        # the hypergradient with ∂s = 0 is the gradient of the selected branch: backprop's value
+        hyper = (2 * (x - s[0]), 8 * (y - s[1]))
+        assert derivative_at(program, [x, y], "pytorch")[0] == [hyper]
+    line = []
+    for s in ((Fraction(3, 2), Fraction(5, 2)), (3, 5), (0, 0)):           # on c = 0 every s of the box solves it
+        r = implicit(INNER, x="x,y", y="a,b", at={"x": Fraction(2, 3), "y": 0, "a": s[0], "b": s[1]})
+        assert r.verdict == "not_invertible"
+        line.append(r.verdict)
+    return {"off_line": "invertible, ds = 0", "line": line[0].replace("_", " ")}
 
 
 def _plot(traj, losses, jump, plot_dir) -> str:

@@ -412,3 +412,62 @@ def ista_unroll(A, b, lam: float, steps: int, gamma: float | None = None, x0=Non
         xs.append(x.copy())
         Ds.append(D.copy())
     return np.array(xs), np.array(Ds)
+
+
+# --------------------------------------------------------------------------- argmin (numeric proposal of semialg.checks.implicit.argmin)
+def argmin_solve(objective: Program, gradient: Program, theta, penalty=None, inequalities=(), equalities=(),
+                 x0=None) -> np.ndarray:
+    """A float minimiser of ``h(θ, x) + g(x)`` (subject to ``g_i <= 0``, ``e_j = 0``) by scipy.
+
+    ``objective`` (one output) and ``gradient`` (``∇_x h``) are programs over ``θ + x``; ``theta``:
+    floats; ``penalty``: None, ``("l1", t)`` (``t ||x||_1``), ``("nonneg",)``, ``("box", lo, hi)`` or
+    ``("simplex",)``; ``inequalities`` / ``equalities``: programs over ``θ + x``. The ORIGINAL problem
+    is minimised (L-BFGS-B with bounds; ``l1`` split as ``x = u - w``, ``u, w >= 0``; SLSQP for
+    the simplex and for constraints), not its optimality equation: the answer only proposes a
+    solution, which :func:`semialg.checks.implicit.argmin.solve` certifies exactly.
+
+    >>> from semialg.frontends.text import parse
+    >>> h, dh = parse("(x - t)**2/2", ["t", "x"]), parse("x - t", ["t", "x"])
+    >>> [round(float(v), 6) for v in argmin_solve(h, dh, [3.0], ("l1", 1.0))]
+    [2.0]
+    >>> [round(float(v), 6) for v in argmin_solve(h, dh, [-3.0], ("box", -1.0, 1.0))]
+    [-1.0]
+    """
+    from scipy.optimize import minimize
+
+    th = np.asarray(theta, dtype=np.float64).ravel()
+    n = gradient.n_outputs
+    x0 = np.zeros(n) if x0 is None else np.asarray(x0, dtype=np.float64).ravel()
+
+    def point(x):
+        return np.concatenate([th, x])[None, :]
+
+    def f(x):
+        return float(evaluate(objective, point(x))[0, 0])
+
+    def df(x):
+        return evaluate(gradient, point(x))[0]
+
+    kind = penalty[0] if penalty else None
+    lbfgs = dict(method="L-BFGS-B", options=dict(ftol=1e-16, gtol=1e-13, maxiter=50_000, maxcor=30))
+    if kind == "l1":
+        t = float(penalty[1])
+        res = minimize(lambda z: f(z[:n] - z[n:]) + t * float(np.sum(z)),
+                       np.concatenate([np.maximum(x0, 0), np.maximum(-x0, 0)]),
+                       jac=lambda z: np.concatenate([df(z[:n] - z[n:]) + t, -df(z[:n] - z[n:]) + t]),
+                       bounds=[(0.0, None)] * (2 * n), **lbfgs)
+        return res.x[:n] - res.x[n:]
+    if kind in ("nonneg", "box"):
+        bounds = [(0.0, None)] * n if kind == "nonneg" else [(float(penalty[1]), float(penalty[2]))] * n
+        return minimize(f, np.clip(x0, *bounds[0]), jac=df, bounds=bounds, **lbfgs).x
+    cons = [{"type": "ineq", "fun": (lambda x, g=g: -evaluate(g, point(x))[0])} for g in inequalities]
+    cons += [{"type": "eq", "fun": (lambda x, e=e: evaluate(e, point(x))[0])} for e in equalities]
+    bounds = None
+    if kind == "simplex":
+        cons.append({"type": "eq", "fun": lambda x: np.array([np.sum(x) - 1.0]), "jac": lambda x: np.ones((1, n))})
+        bounds = [(0.0, 1.0)] * n
+        x0 = np.full(n, 1.0 / n)
+    if cons:
+        return minimize(f, x0, jac=df, method="SLSQP", bounds=bounds, constraints=cons,
+                        options=dict(ftol=1e-16, maxiter=2000)).x
+    return minimize(f, x0, jac=df, **lbfgs).x
