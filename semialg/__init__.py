@@ -53,6 +53,7 @@ __all__ = [
     "evaluate", "exact_value", "make_function", "to_sympy", "from_sympy",
     "check", "stratify", "lipschitz", "clarke_at", "critical", "implicit", "derivative_at", "get_rule",
     "from_jax", "jax_derivative", "from_torch", "torch_derivative", "from_onnx", "assert_valid",
+    "deq_layer", "deq_at",
 ]
 
 # The checks load the stratifier (and z3 when they ask it), the evaluators numpy: imported on
@@ -62,6 +63,7 @@ _LAZY = {
     "check": "semialg.checks.conservative", "stratify": "semialg.stratification", "lipschitz": "semialg.checks.lipschitz",
     "clarke_at": "semialg.checks.clarke", "critical": "semialg.checks.critical", "implicit": "semialg.checks.implicit",
     "derivative_at": "semialg.rules", "get_rule": "semialg.rules", "assert_valid": "semialg.checks.assert_valid",
+    "deq_layer": "semialg.frontends.equilibrium", "deq_at": "semialg.checks.implicit.deq",
     # the framework front ends (their framework is imported only when called)
     "from_jax": "semialg.frontends.jax", "jax_derivative": "semialg.frontends.jax",
     "from_torch": "semialg.frontends.torch", "torch_derivative": "semialg.frontends.torch",
