@@ -30,6 +30,8 @@ piece by piece, whose Clarke Jacobian is ``conv{0, 4/3}``); the closed form ``z*
 solves ``F(x, z*(x)) = 0`` identically and ``clarke_at`` gives ``[0, 4/3]`` at ``x̂``;
 exact forward iterations ``z_{k+1} = relu(w z_k + b + u x)`` approach ``z*`` at
 rational ``x`` at least as fast as ``2^-k`` (the contraction); ``w = 1`` is ``not_invertible`` with a singular ``B = 0``.
+``semialg.deq_at`` finds the same fixed point exactly, certifies the contraction
+(``|w| = 1/2 < 1``) and gives the same ``J_z*`` by the theorem and by the closed form.
 """
 from __future__ import annotations
 
@@ -97,6 +99,12 @@ def main(plot_dir=None) -> dict:
     bad = semialg.implicit(layer(w=Fraction(1)), x=["x"], y=["z"], at=at)
     assert bad.verdict == "not_invertible" and bad.singularity.witness_matrix == ((Fraction(0),),)
 
+    # the same layer through the DEQ front end: the fixed point found and certified exactly, the
+    # contraction certificate |w| < 1, and J_z* from the theorem and from (1 - dw)^-1 d u
+    deq = semialg.deq_at(semialg.deq_layer([[W]], [[U]], [B]), [X_HAT])
+    assert deq.z == (Z_HAT,) and deq.certificate.norm == "inf" and deq.certificate.value == abs(W)
+    assert [m[0][0] for m in deq.jacobian] == images["clarke"] and set(deq.closed_form) == set(deq.jacobian)
+
     print(f"  F(x, z) = {F};  fixed point at x̂ = {fmt(X_HAT)}: ẑ = {fmt(Z_HAT)}, relu argument = 0 (a kink)")
     print(f"  conv J_F(x̂, ẑ): A ∈ [{fmt(a_values[0])}, {fmt(a_values[1])}], B ∈ [{fmt(b_values[0])}, {fmt(b_values[1])}]"
           f"  -> {r.verdict} (det B > 0 on the whole set, decided exactly)")
@@ -106,6 +114,7 @@ def main(plot_dir=None) -> dict:
           "forward iterations converge to it")
     print("  parameters (w, b, u, x): J_z* vertices " + ", ".join(fmt_vec(v) for v in full_images))
     print(f"  w = 1 (no contraction): {bad.verdict}, singular B = {fmt(bad.singularity.witness_matrix[0][0])}")
+    print(f"  semialg.deq_at: z* = {fmt(deq.z[0])} ({deq.how}); contraction {deq.certificate.text}")
     say("""
         At the kink the layer's output z*(x) is not differentiable, yet implicit differentiation
         is sound: every B = 1 - q·w of the conservative Jacobian is invertible (|w| < 1), and

@@ -378,17 +378,14 @@ def lasso_program(A, b):
     >>> lasso_program([[1]], [2]).to_text()
     'x1 - (relu(-lam + 2) - relu(-lam - 2))'
     """
-    from semialg.frontends.text import parse
+    # The Lasso is one instance of the argmin front end's prox form (theory §7): h = 1/2 ||Ax - b||^2,
+    # g = lam ||x||_1, unit step.
+    from semialg.frontends.argmin import argmin
     A, b = _data(A, b)
-    p = len(A[0])
-    G, c0 = _gram(A), _atb(A, b)
-    names = [f"x{i + 1}" for i in range(p)]
-    outs = []
-    for i in range(p):
-        terms = [f"({(1 if i == j else 0) - G[i][j]})*{names[j]}" for j in range(p)] + [f"({c0[i]})"]
-        z = " + ".join(terms)
-        outs.append(f"{names[i]} - (relu({z} - lam) - relu(-({z}) - lam))")
-    return parse(", ".join(outs), ["lam"] + names)
+    names = [f"x{i + 1}" for i in range(len(A[0]))]
+    residuals = [" + ".join(f"({a})*{x}" for a, x in zip(row, names)) + f" - ({bi})" for row, bi in zip(A, b)]
+    h = "1/2*(" + " + ".join(f"({r})**2" for r in residuals) + ")"
+    return argmin(h, x=names, theta=["lam"], penalty="l1:lam").program
 
 
 def identity_check(pt: LassoPoint) -> bool:
