@@ -44,6 +44,7 @@ EXAMPLES: tuple[str, ...] = (
     "clarke_inverse",
     "deep_equilibrium",
     "lasso_hyperparameter",
+    "lasso_rank_deficient",
     "bilevel_cycle",
     "lorenz_not_gradient",
     "sgd_relu_clarke",
