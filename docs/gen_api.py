@@ -37,6 +37,8 @@ MODULES = (
     "semialg.checks.implicit.jacsets",
     "semialg.checks.implicit.explicit",
     "semialg.checks.implicit.deq",
+    "semialg.checks.implicit.unrolling",
+    "semialg.checks.dynamics",
     "semialg.checks.geometry",
     "semialg.checks.frameworks",
     "semialg.checks.assert_valid",

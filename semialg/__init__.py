@@ -53,7 +53,7 @@ __all__ = [
     "evaluate", "exact_value", "make_function", "to_sympy", "from_sympy",
     "check", "stratify", "lipschitz", "clarke_at", "critical", "implicit", "derivative_at", "get_rule",
     "from_jax", "jax_derivative", "from_torch", "torch_derivative", "from_onnx", "assert_valid",
-    "deq_layer", "deq_at",
+    "deq_layer", "deq_at", "descent", "exceptional_initialisations", "exceptional_steps", "unroll_sets",
 ]
 
 # The checks load the stratifier (and z3 when they ask it), the evaluators numpy: imported on
@@ -64,6 +64,8 @@ _LAZY = {
     "clarke_at": "semialg.checks.clarke", "critical": "semialg.checks.critical", "implicit": "semialg.checks.implicit",
     "derivative_at": "semialg.rules", "get_rule": "semialg.rules", "assert_valid": "semialg.checks.assert_valid",
     "deq_layer": "semialg.frontends.equilibrium", "deq_at": "semialg.checks.implicit.deq",
+    "descent": "semialg.checks.dynamics", "exceptional_initialisations": "semialg.checks.dynamics",
+    "exceptional_steps": "semialg.checks.dynamics", "unroll_sets": "semialg.checks.implicit.unrolling",
     # the framework front ends (their framework is imported only when called)
     "from_jax": "semialg.frontends.jax", "jax_derivative": "semialg.frontends.jax",
     "from_torch": "semialg.frontends.torch", "torch_derivative": "semialg.frontends.torch",

@@ -80,6 +80,9 @@ def test_examples_readme_lists_every_example():
 
 # Each new example asserts exact values: perturb its inputs and its claim must fail.
 PERTURBATIONS = [
+    # the exceptional sets depend on the step and on the function: other values fail the exact claims
+    ("descent_exceptional", {"LR": Fraction(1, 4)}),
+    ("descent_exceptional", {"F_TEXT": "abs(x - 1) + relu(-1 - x)"}),
     # PyTorch's norm at 0 is 0, a conservative value: nothing to refute
     ("norm_nan_trap", {"RULE_NAN": "pytorch"}),
     # at x = 1/2 > 0 reverse mode is finite, so "NaN exactly at x <= 0" fails

@@ -39,6 +39,7 @@ EXAMPLES: tuple[str, ...] = (
     "no_derivative_operator",
     "conservative_not_unique",
     "gd_artificial_critical",
+    "descent_exceptional",
     "integral_rule",
     "integral_rule_uniform",
     "clarke_inverse",
