@@ -280,3 +280,24 @@ BAD = [
 def test_bad_inputs(call, message):
     with pytest.raises(InputError, match=message):
         call()
+
+
+def test_cli_descent(capsys):
+    from semialg.cli.app import main
+    zero = "x - (relu(-x) - relu(x) + x) + x**2"
+    assert main(["descent", zero, "--x0", "x=1/2", "--lr", "1/4", "--steps", "6"]) == 1
+    assert "ARTIFICIAL critical point" in capsys.readouterr().out
+    assert main(["descent", zero, "--x0", "x=1", "--lr", "1/4", "--steps", "6", "--json"]) == 0
+    import json
+    assert json.loads(capsys.readouterr().out)["verdict"] == "no_artificial_landing"
+    f = "abs(x - 1) + (relu(-x) - relu(x) + x) + relu(-1 - x)"
+    assert main(["descent", f, "--lr", "3/10", "--steps", "5", "--exceptional-starts=-1,1"]) == 1
+    assert "x0 = -3/10: step 1 on kink 0 (ARTIFICIAL)" in capsys.readouterr().out
+    assert main(["descent", f, "--x0=-2", "--steps", "3", "--exceptional-steps", "1/2,2"]) == 1
+    assert "lr = 2/3: step 2 on kink 0 (ARTIFICIAL)" in capsys.readouterr().out
+    assert main(["descent", "abs(x)", "--steps", "3"]) == 2
+    assert "needs a start" in capsys.readouterr().err
+    assert main(["descent", "relu(x)", "--x0", "x=1", "--rule", "clarke"]) == 2
+    assert "set-valued" in capsys.readouterr().err
+    assert main(["descent", f, "--lr", "1/2", "--exceptional-starts", "1"]) == 2
+    assert "takes two exact numbers" in capsys.readouterr().err

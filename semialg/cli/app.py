@@ -24,7 +24,7 @@ import sys
 from typing import Callable
 
 from semialg import __version__, report
-from semialg.cli import check, clarke, critical, examples, frameworks, implicit, inspect_program, strata
+from semialg.cli import check, clarke, critical, dynamics, examples, frameworks, implicit, inspect_program, strata
 from semialg.core.budget import TimeLimitReached
 from semialg.core.errors import ParseError, SemialgError
 
@@ -38,6 +38,7 @@ SUBCOMMANDS: dict[str, tuple[SetupParser, Run]] = {
     "strata": (strata.setup_strata, strata.run_strata),
     "implicit": (implicit.setup_implicit, implicit.run_implicit),
     "deq": (implicit.setup_deq, implicit.run_deq),
+    "descent": (dynamics.setup_descent, dynamics.run_descent),
     "examples": (examples.setup_examples, examples.run_examples),
     "clarke": (clarke.setup_clarke, clarke.run_clarke),
     "critical": (critical.setup_critical, critical.run_critical),
