@@ -54,6 +54,7 @@ __all__ = [
     "check", "stratify", "lipschitz", "clarke_at", "critical", "implicit", "derivative_at", "get_rule",
     "from_jax", "jax_derivative", "from_torch", "torch_derivative", "from_onnx", "assert_valid",
     "deq_layer", "deq_at", "descent", "exceptional_initialisations", "exceptional_steps", "unroll_sets",
+    "argmin", "argmin_at", "hypergradient",
 ]
 
 # The checks load the stratifier (and z3 when they ask it), the evaluators numpy: imported on
@@ -66,6 +67,8 @@ _LAZY = {
     "deq_layer": "semialg.frontends.equilibrium", "deq_at": "semialg.checks.implicit.deq",
     "descent": "semialg.checks.dynamics", "exceptional_initialisations": "semialg.checks.dynamics",
     "exceptional_steps": "semialg.checks.dynamics", "unroll_sets": "semialg.checks.implicit.unrolling",
+    "argmin": "semialg.frontends.argmin", "argmin_at": "semialg.checks.implicit.argmin",
+    "hypergradient": "semialg.checks.implicit.argmin",
     # the framework front ends (their framework is imported only when called)
     "from_jax": "semialg.frontends.jax", "jax_derivative": "semialg.frontends.jax",
     "from_torch": "semialg.frontends.torch", "torch_derivative": "semialg.frontends.torch",

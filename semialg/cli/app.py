@@ -37,6 +37,7 @@ SUBCOMMANDS: dict[str, tuple[SetupParser, Run]] = {
     "check": (check.setup_check, check.run_check),
     "strata": (strata.setup_strata, strata.run_strata),
     "implicit": (implicit.setup_implicit, implicit.run_implicit),
+    "argmin": (implicit.setup_argmin, implicit.run_argmin),
     "deq": (implicit.setup_deq, implicit.run_deq),
     "descent": (dynamics.setup_descent, dynamics.run_descent),
     "examples": (examples.setup_examples, examples.run_examples),

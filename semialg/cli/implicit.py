@@ -80,3 +80,46 @@ def run_deq(args: argparse.Namespace) -> int:
                     time_limit=args.time_limit)
     emit(report.dump_json(result.to_json()) if args.json else result.to_text())
     return result.exit_code
+
+
+def setup_argmin(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("objective", metavar="H", help="the objective h(θ, x), e.g. '1/2*((x1 - t)**2 + (x2 - 1)**2)'")
+    parser.add_argument("--x", required=True, metavar="x1,x2", help="the unknowns x (comma-separated)")
+    parser.add_argument("--theta", required=True, metavar="t", help="the parameters θ (comma-separated)")
+    parser.add_argument("--at", required=True, metavar="t=1", help="the parameter value θ, exact rationals")
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--penalty", default=None, metavar="l1[:W]|nonneg|box:lo,hi|simplex",
+                      help="the prox form x = prox_{γg}(x - γ∇h) with this g (W: a rational or an expression in θ)")
+    form.add_argument("--constraint", action="append", default=[], metavar="'x1 + x2 <= 2'", dest="constraints",
+                      help="a linear constraint (<=, >=, ==; repeatable): the KKT form of a QP")
+    parser.add_argument("--step", default="1", metavar="γ", help="the step γ of the prox form (default 1)")
+    parser.add_argument("--cost", default=None, metavar="C",
+                        help="a smooth cost C(θ, x): print the hypergradient set of θ ↦ C(θ, x*(θ))")
+    parser.add_argument("--guess", default=None, metavar="x1=1,x2=0",
+                        help="an exact solution to use (verified; for the KKT form x alone is enough)")
+    parser.add_argument("--rule", default="clarke", metavar="|".join(PRESETS), help="derivative rule for J_F (default clarke)")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="time limit per solver query (default 60; 0: no limit)")
+    add_time_limit_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of text")
+
+
+def run_argmin(args: argparse.Namespace) -> int:
+    """The solution map of a small optimisation problem: exact solution, J_x*, hypergradients."""
+    from semialg.checks.implicit.argmin import argmin_at, hypergradient
+    from semialg.frontends.argmin import argmin
+    from semialg.frontends.text import parse_point
+    problem = argmin(args.objective, args.constraints, x=args.x, theta=args.theta, penalty=args.penalty, step=args.step)
+    guess = None
+    if args.guess is not None:
+        names = [p.split("=")[0].strip() for p in args.guess.split(",") if p.strip()]
+        order = problem.x if set(names) <= set(problem.x) else problem.unknowns
+        guess = list(parse_point(args.guess, order))
+    if args.cost is not None:
+        result = hypergradient(problem, args.cost, args.at, rule=args.rule, timeout=args.timeout,
+                               time_limit=args.time_limit, guess=guess)
+    else:
+        result = argmin_at(problem, args.at, rule=args.rule, timeout=args.timeout, time_limit=args.time_limit,
+                           guess=guess)
+    emit(report.dump_json(result.to_json()) if args.json else result.to_text())
+    return result.exit_code

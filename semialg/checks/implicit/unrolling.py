@@ -51,6 +51,7 @@ def ista_map(A, b, gamma, weight: str = "lam") -> Program:
     'relu(1/2 * x1 - 1/2 * lam + 3/2) - relu(-(1/2 * x1 + 3/2) - 1/2 * lam)'
     """
     from semialg.checks.implicit.lasso import _atb, _data, _exact, _gram
+    from semialg.frontends.argmin import prox_text
     from semialg.frontends.text import parse
     mat, vec = _data(A, b)
     gamma = _exact(gamma, "gamma")
@@ -61,11 +62,9 @@ def ista_map(A, b, gamma, weight: str = "lam") -> Program:
     p = len(mat[0])
     G, c = _gram(mat), _atb(mat, vec)
     names = [f"x{i + 1}" for i in range(p)]
-    outs = []
-    for i in range(p):
-        z = " + ".join([f"({(1 if i == j else 0) - gamma * G[i][j]})*{names[j]}" for j in range(p)]
-                       + [f"({gamma * c[i]})"])
-        outs.append(f"relu({z} - ({gamma})*{weight}) - relu(-({z}) - ({gamma})*{weight})")
+    forward = [" + ".join([f"({(1 if i == j else 0) - gamma * G[i][j]})*{names[j]}" for j in range(p)]
+                          + [f"({gamma * c[i]})"]) for i in range(p)]       # x - γAᵀ(Ax - b)
+    outs = prox_text(f"l1:{weight}", forward, gamma)                         # the soft threshold at γλ
     return parse(", ".join(outs), [weight] + names)
 
 
