@@ -369,7 +369,7 @@ def test_too_many_vertices_are_flagged():
     (lambda: solve(argmin("x1**4/4 - t*x1", x="x1", theta="t", penalty="nonneg"), {"t": 2}),
      "could not be certified.*guess="),
     (lambda: solve(argmin("(x1 - t)**2", x="x1", theta="t", penalty="l1:t"), {"t": -1}), "l1 weight t = -1 is negative"),
-    (lambda: solve(argmin("(x1 - t)**2", x="x1", theta="t", penalty="l1"), {"s": 1}), "'s' in θ is not one of t"),
+    (lambda: solve(argmin("(x1 - t)**2", x="x1", theta="t", penalty="l1"), {"s": 1}), "'s' in θ is not a variable; the variables are t"),
 ])
 def test_bad_inputs(call, message):
     with pytest.raises(InputError, match=message):

@@ -20,7 +20,6 @@ critical points are never seen"), made exact for one variable.
 from __future__ import annotations
 
 import bisect
-import math
 import numbers
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -28,16 +27,14 @@ from typing import Sequence
 
 from semialg.checks import VerdictResult
 from semialg.checks.clarke import NotLipschitzError, UndecidedError, clarke_at
-from semialg.core import primitives
 from semialg.core.budget import Deadline
 from semialg.core.dag import Program, walk_postorder
 from semialg.core.errors import InputError
-from semialg.core.poly import Poly
 from semialg.frontends.coerce import as_point, as_program
 from semialg.frontends.data import bind_data, data_names
 from semialg.frontends.lift import needs_lifting
-from semialg.rules import Rule, derivative_at, fmt_exact, resolve_rule
-from semialg.stratification import is_branching, stratify
+from semialg.rules import Rule, derivative_at, fmt_exact, labels_at, resolve_rule
+from semialg.stratification import stratify
 
 F0 = Fraction(0)
 Vector = tuple[Fraction, ...]
@@ -198,37 +195,7 @@ def kink_active(order, inputs: Sequence[str], point: Vector) -> bool:
     >>> [kink_active(order, p.inputs, pt) for pt in [(2, 0), (1, 0), (3, 3)]]
     [False, True, True]
     """
-    env = dict(zip(inputs, (Fraction(v) for v in point)))
-    values: dict[int, object] = {}
-    for node in order:
-        args = [values[id(a)] for a in node.args]
-        op = node.op
-        if op == "const":
-            values[id(node)] = node.param
-        elif op == "var":
-            values[id(node)] = env[node.param]
-        elif op == "add":
-            values[id(node)] = sum(args[1:], args[0])
-        elif op == "mul":
-            values[id(node)] = math.prod(args[1:], start=args[0])
-        elif op == "pow":
-            values[id(node)] = args[0] ** node.param
-        else:
-            prim = primitives.REGISTRY[op]
-            values[id(node)] = prim.exact(args, node.param)
-            if not is_branching(node):
-                continue
-            if op in ("max", "min", "sort"):   # a tie of the selected value (their branch lists are long)
-                if sum(1 for a in args if a == values[id(node)]) > 1:
-                    return True
-                continue
-            consts = [Poly.constant(0, a) for a in args]
-            for b in prim.branches(consts, node.param):
-                if all((p.const_value > 0) - (p.const_value < 0) == s for p, s in b.conditions):
-                    if any(s == 0 for _, s in b.conditions):
-                        return True
-                    break
-    return False
+    return bool(labels_at(order, inputs, [Fraction(v) for v in point])[2])
 
 
 # --------------------------------------------------------------------------- descent

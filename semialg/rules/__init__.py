@@ -333,9 +333,28 @@ def derivative_at(program, point, rule: Rule | str = "pytorch", variables=None,
         flat = tuple(exact_value(rule.field, point))
         return [[flat[i * n:(i + 1) * n]] for i in range(len(flat) // n)]
     order = walk_postorder(program.outputs)
-    env = dict(zip(program.inputs, point))
+    exact, labels, _ = labels_at(order, program.inputs, point)
+    values = {k: (Poly.constant(n, v) if not isinstance(v, bool) else v) for k, v in exact.items()}
+    grads = backprop(order, values, labels, rule, program.inputs, program.outputs, shortcut=False)
+    return [sorted({tuple(p.const_value for p in g) for g in gs}) for gs in grads]
+
+
+def labels_at(order, inputs: Sequence[str], point: Sequence[Fraction]) -> tuple[dict, dict, set]:
+    """Every node's exact value and branch label at a rational point (``order``: a postorder walk of
+    the program's nodes, :func:`~semialg.core.dag.walk_postorder`), and the ids of the nodes that sit
+    on a kink there: a relu argument 0, a tie of a max, min or sort, a comparison with equal sides
+    (the matching branch has an equality condition).
+
+    >>> from semialg.frontends.text import parse
+    >>> p = parse("max(x, y) + relu(x - 1)")
+    >>> order = walk_postorder(p.outputs)
+    >>> [len(labels_at(order, p.inputs, [Fraction(a), Fraction(b)])[2]) for a, b in [(2, 0), (1, 0), (3, 3)]]
+    [0, 1, 1]
+    """
+    env = dict(zip(inputs, point))
     exact: dict[int, object] = {}
     labels: dict[int, object] = {}
+    ties: set[int] = set()
     for node in order:
         args = [exact[id(a)] for a in node.args]
         op = node.op
@@ -356,24 +375,27 @@ def derivative_at(program, point, rule: Rule | str = "pytorch", variables=None,
             prim = primitives.REGISTRY[op]
             exact[id(node)] = prim.exact(args, node.param)
             if op not in ("where", "and", "or", "not"):
-                labels[id(node)] = _label_at(prim, op, args, node.param)
-    values = {k: (Poly.constant(n, v) if not isinstance(v, bool) else v) for k, v in exact.items()}
-    grads = backprop(order, values, labels, rule, program.inputs, program.outputs, shortcut=False)
-    return [sorted({tuple(p.const_value for p in g) for g in gs}) for gs in grads]
+                label, tie = _label_at(prim, op, args, node.param)
+                labels[id(node)] = label
+                if tie:
+                    ties.add(id(node))
+    return exact, labels, ties
 
 
 def _label_at(prim, op: str, args: Sequence, param):
-    """The branch label of a node at constant arguments: directly for max/min/sort (their branch
-    lists grow exponentially with the number of arguments: a 17-entry sort has millions), by the
-    branch conditions otherwise."""
+    """The branch label of a node at constant arguments and whether it is a tie: directly for
+    max/min/sort (their branch lists grow exponentially with the number of arguments: a 17-entry
+    sort has millions), by the branch conditions otherwise."""
     if op in ("max", "min"):
         best = prim.exact(args, param)
-        return frozenset(i for i, a in enumerate(args) if a == best)
+        label = frozenset(i for i, a in enumerate(args) if a == best)
+        return label, len(label) > 1
     if op == "sort":
         kth = prim.exact(args, param)
-        return (frozenset(i for i, a in enumerate(args) if a < kth), frozenset(i for i, a in enumerate(args) if a == kth))
+        equal = frozenset(i for i, a in enumerate(args) if a == kth)
+        return (frozenset(i for i, a in enumerate(args) if a < kth), equal), len(equal) > 1
     consts = [Poly.constant(0, a) for a in args]
     for b in prim.branches(consts, param):
         if all((p.const_value > 0) - (p.const_value < 0) == s for p, s in b.conditions):
-            return b.label
-    return None
+            return b.label, any(s == 0 for _, s in b.conditions)
+    return None, False

@@ -36,7 +36,7 @@ from typing import Sequence
 
 from semialg.checks import VerdictResult
 from semialg.checks.implicit.jacsets import Matrix
-from semialg.checks.implicit.theorem import EXIT, INVERTIBLE, NOT_INVERTIBLE, ImplicitResult, implicit
+from semialg.checks.implicit.theorem import EXIT, INVERTIBLE, NOT_INVERTIBLE, ImplicitResult, implicit, point_values
 from semialg.core.dag import Program
 from semialg.core.errors import InputError, ParseError
 from semialg.frontends.argmin import ArgminProblem, parse_penalty
@@ -71,23 +71,6 @@ def _exact(v, what: str) -> Fraction:
         return Fraction(repr(v)) if isinstance(v, float) else Fraction(v)
     except (TypeError, ValueError, ZeroDivisionError):
         raise InputError(f"{what}: {v!r} is not an exact rational such as 1/2, -3 or 0.25") from None
-
-
-def _values(at, names: Sequence[str], what: str) -> tuple[Fraction, ...]:
-    if isinstance(at, str):
-        return parse_point(at, list(names))
-    if isinstance(at, dict):
-        extra = sorted(set(map(str, at)) - set(names))
-        if extra:
-            raise InputError(f"'{extra[0]}' in {what} is not one of {', '.join(names)}")
-        missing = [v for v in names if v not in at]
-        if missing:
-            raise InputError(f"{what} gives no value for {', '.join(missing)}")
-        at = [at[v] for v in names]
-    at = list(at) if not isinstance(at, (int, float, Fraction)) else [at]
-    if len(at) != len(names):
-        raise InputError(f"{what} has {len(at)} values; expected {len(names)} ({', '.join(names)})")
-    return tuple(_exact(v, f"{what}, {name}") for name, v in zip(names, at))
 
 
 def _rational(expr) -> Fraction | None:
@@ -250,7 +233,7 @@ def _verify_guess(problem: ArgminProblem, theta, guess) -> ArgminSolution:
     n_given = len(guess) if not isinstance(guess, (str, dict)) else \
         len(guess) if isinstance(guess, dict) else len([p for p in guess.split(",") if p.strip()])
     if ms and n_given == len(xs):   # x only: the multipliers from the exact active set
-        x = _values(guess, xs, "guess")
+        x = point_values(guess, xs, "guess")
         ex = _Exact(problem, theta)
         at = dict(zip(ex.xsyms, [sympy.Rational(v.numerator, v.denominator) for v in x]))
         eqs, _, _ = _branch_equations(problem, ex, theta, [float(v) for v in x], 0.0)
@@ -260,7 +243,7 @@ def _verify_guess(problem: ArgminProblem, theta, guess) -> ArgminSolution:
         mults = tuple(sol[m] for m in ex.msyms) if sol else None
         how = "the given x, with multipliers from the exact active set"
     else:
-        values = _values(guess, problem.unknowns, "guess")
+        values = point_values(guess, problem.unknowns, "guess")
         x, mults = values[:len(xs)], values[len(xs):]
         how = "the given exact solution"
     if mults is None or not _is_zero(problem, theta, x, mults):
@@ -286,7 +269,7 @@ def solve(problem: ArgminProblem, theta, guess=None) -> ArgminSolution:
     ...
     semialg.core.errors.InputError: guess= is not a solution at θ = (0): no multipliers satisfy stationarity; a guess is checked exactly, never trusted
     """
-    theta = _values(theta, problem.theta, "θ")
+    theta = point_values(theta, problem.theta, "θ")
     if guess is not None:
         return _verify_guess(problem, theta, guess)
     xf = _proposal(problem, theta)

@@ -167,21 +167,30 @@ def _program(F, x: list[str], y: list[str]) -> Program:
     return program
 
 
-def _point(at, names: Sequence[str]) -> tuple[Fraction, ...]:
+def point_values(at, names: Sequence[str], what: str = "the point") -> tuple[Fraction, ...]:
+    """Exact values for ``names`` from ``"u=0,v=1/2"``, a dict, a sequence or (one name) a number;
+    the messages say ``what`` is being read.
+
+    >>> point_values({"v": "1/2", "u": 0}, ["u", "v"])
+    (Fraction(0, 1), Fraction(1, 2))
+    >>> point_values([1], ["u", "v"], "θ")
+    Traceback (most recent call last):
+    semialg.core.errors.InputError: θ has 1 value(s); expected 2 (u, v)
+    """
     if isinstance(at, str):
         return parse_point(at, list(names))
     if isinstance(at, dict):
         extra = sorted(set(map(str, at)) - set(names))
         if extra:
-            raise InputError(f"'{extra[0]}' in the point is not a variable; the variables are {', '.join(names)}")
+            raise InputError(f"'{extra[0]}' in {what} is not a variable; the variables are {', '.join(names)}")
         missing = [v for v in names if v not in at]
         if missing:
-            raise InputError(f"the point gives no value for {', '.join(missing)}")
+            raise InputError(f"{what} gives no value for {', '.join(missing)}")
         values = [at[v] for v in names]
     else:
-        values = list(at)
+        values = list(at) if not isinstance(at, (int, float, Fraction)) else [at]
         if len(values) != len(names):
-            raise InputError(f"the point has {len(values)} coordinates; x and y have {len(names)} ({', '.join(names)})")
+            raise InputError(f"{what} has {len(values)} value(s); expected {len(names)} ({', '.join(names)})")
     out = []
     for name, v in zip(names, values):
         try:
@@ -236,7 +245,7 @@ def implicit(F, x, y, at, rule: str | Rule = "clarke", overrides: Sequence[str] 
     xs, ys = _names(x, "--x"), _names(y, "--y")
     program = _program(F, xs, ys)
     n, m = len(xs), len(ys)
-    point = _point(at, xs + ys)
+    point = point_values(at, xs + ys)
     residual = exact_value(program, point)
     if any(r != 0 for r in residual):
         raise InputError(_residual_message(program, point, residual))
