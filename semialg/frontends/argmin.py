@@ -192,7 +192,8 @@ def _step(step) -> Fraction:
 
 
 # --------------------------------------------------------------------------- parsing the problem
-def _parse(text, what: str, names: list[str], theta: list[str], x: list[str]) -> Program:
+def parse_over(text, what: str, names: list[str], theta: list[str], x: list[str]) -> Program:
+    """``text`` as a one-output program over ``names`` (= ``theta + x``); the errors name ``what``."""
     if not isinstance(text, str):
         raise InputError(f"{what} must be text such as '1/2*(x1 - 1)**2', got {type(text).__name__}")
     try:
@@ -238,7 +239,7 @@ def _constraint(k: int, text, theta, x, names, syms, xsyms) -> tuple[str, object
         raise InputError(f"constraint {k} '{text}' must be 'lhs <= rhs', 'lhs >= rhs' or 'lhs == rhs' "
                          "(one non-strict comparison), e.g. 'x1 + x2 <= 1'")
     lhs, rhs = (s.strip() for s in text.split(ops[0]))
-    sides = [_sympy_of(_parse(s, f"constraint {k}", names, theta, x), syms) for s in (lhs, rhs)]
+    sides = [_sympy_of(parse_over(s, f"constraint {k}", names, theta, x), syms) for s in (lhs, rhs)]
     g = sides[0] - sides[1] if ops[0] != ">=" else sides[1] - sides[0]
     grads = [sympy.diff(g, s) for s in xsyms] if g.is_polynomial(*xsyms) is True else None
     if grads is None or any(d.free_symbols & set(xsyms) for d in grads):
@@ -284,13 +285,13 @@ def argmin(objective, constraints=(), *, x, theta, penalty=None, step=1) -> Argm
     names = ths + xs
     syms = symbols_for(names)
     xsyms = syms[len(ths):]
-    h = _sympy_of(_parse(objective, "the objective", names, ths, xs), syms)
+    h = _sympy_of(parse_over(objective, "the objective", names, ths, xs), syms)
     grad = _smooth_gradient(h, xsyms, objective)
     gradient = tuple(_text(d, names) for d in grad)
     if penalty is not None:
         kind, arg = parse_penalty(penalty)
         if kind == "l1":
-            weight = _parse(arg, f"the l1 weight of the penalty '{penalty}'", names, ths, xs)
+            weight = parse_over(arg, f"the l1 weight of the penalty '{penalty}'", names, ths, xs)
             used = sorted(weight.free_variables() & set(xs))
             if used:
                 raise InputError(f"the l1 weight '{arg}' uses the unknown {used[0]}: W must be a number or an "

@@ -37,11 +37,10 @@ from typing import Sequence
 from semialg.checks import VerdictResult
 from semialg.checks.implicit.jacsets import Matrix
 from semialg.checks.implicit.theorem import EXIT, INVERTIBLE, NOT_INVERTIBLE, ImplicitResult, implicit, point_values
-from semialg.core.dag import Program
-from semialg.core.errors import InputError, ParseError
-from semialg.frontends.argmin import ArgminProblem, parse_penalty
+from semialg.core.errors import InputError
+from semialg.frontends.argmin import ArgminProblem, parse_over, parse_penalty
 from semialg.frontends.sympy import from_sympy, symbols_for, to_sympy
-from semialg.frontends.text import parse, parse_point
+from semialg.frontends.text import parse
 from semialg.numeric import exact_value
 from semialg.rules import fmt_exact
 
@@ -446,18 +445,9 @@ class Hypergradient(VerdictResult):
 def _cost_gradient(problem: ArgminProblem, cost: str, point) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...]]:
     import sympy
     names = list(problem.theta + problem.x)
-    if not isinstance(cost, str):
-        raise InputError(f"the cost must be text over θ and x such as 'x1**2 + t', got {type(cost).__name__}")
-    try:
-        program = parse(cost)
-    except ParseError as exc:
-        raise InputError(f"the cost '{cost}' does not parse: {exc}") from None
-    extra = sorted(program.free_variables() - set(names))
-    if extra:
-        raise InputError(f"'{extra[0]}' in the cost '{cost}' is neither a parameter nor an unknown x "
-                         f"({', '.join(names)}); multipliers are not allowed in C")
+    program = parse_over(cost, "the cost", names, list(problem.theta), list(problem.x))
     syms = symbols_for(names)
-    c = to_sympy(Program(tuple(names), program.outputs), syms)[0]
+    c = to_sympy(program, syms)[0]
     if c.is_polynomial(*syms) is not True:
         raise InputError(f"the cost '{cost}' must be smooth (a polynomial in θ and x) for the chain rule "
                          "∇_θ C + J^T ∇_x C")
