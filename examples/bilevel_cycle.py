@@ -154,6 +154,9 @@ def _plot(traj, losses, jump, plot_dir) -> str:
              label=f"jump witness {fmt_vec(jump.point)}: {fmt(jump.value[0])} vs {fmt(jump.limit[0])}")
     ax0.text(0.2, 4.2, "c > 0: s = (3, 5)", fontsize=10, color="#1f4e8c")
     ax0.text(2.45, 1.6, "c < 0: s = (0, 0)", fontsize=10, color="#8a4b00")
+    ax0.text(-0.4, 5.45, "implicit on s = clip(s + c·(1, 1)): invertible with ∂s = 0 off the line\n"
+             "(hypergradient = backprop); NOT invertible on it (every s of the box solves it)",
+             fontsize=7.5, va="top", bbox=dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9))
     ax0.set_xlim(-0.5, 3.5)
     ax0.set_ylim(-1.5, 5.8)
     ax0.set_xlabel("x")

@@ -144,6 +144,10 @@ def _plot(traj, square, w, plot_dir) -> str:
     ax1.set_xlabel("x")
     ax1.set_ylabel("z")
     ax1.set_title("ascent along L (float64 Euler, h = 0.005): never converges")
+    ax1.text(0.02, 0.02, "implicit on ||s - L(u)||²(s - L(u)) = 0 at s = L(u):\nJ_G = [0 | 0], NOT invertible; "
+             "a pseudo-inverse gives ∂z = 0,\nso the 'gradient' of uᵀz(u) is L(u): this flow",
+             transform=ax1.transAxes, fontsize=8, ha="left", va="bottom",
+             bbox=dict(boxstyle="round", fc="white", ec="0.6", alpha=0.9))
     ax1.legend(loc="upper left", fontsize=9)
     ax1.grid(alpha=0.3)
     fig.suptitle(f"semialg check(f, field=L): not conservative; witness at {fmt_vec(w.point)} along {fmt_vec(w.direction)}: "
