@@ -255,6 +255,9 @@ class UnrolledSets:
                          + (f", singular at I - B = {fm(w)}" if w is not None else ""))
         else:
             lines.append(f"  implicit set {{(I - B)^-1 A}} = {{{', '.join(fm(m) for m in self.implicit)}}}")
+            if self.gaps:
+                lines.append(f"  inclusion: every vertex of the implicit set lies within {max(self.gaps)} (max entry) of a "
+                             "member of D_K; the limit of the sets D_k contains the implicit set (theory §7)")
         for r, t in self.targets.items():
             if t is None:
                 lines.append(f"  {r}: I - B_r singular at x̄ (no implicit limit for its choice)")
