@@ -1,5 +1,12 @@
 """The Lasso solution path, differentiated through its fixed-point equation (theory §7; ISMP 2024 slides).
 
+The Lasso is one instance of the argmin front end: :func:`lasso_program` is
+``argmin(½||Ax - b||², x=x1..xp, theta=lam, penalty="l1:lam")`` and
+:func:`semialg.checks.implicit.argmin.argmin_at` differentiates it like any other problem (the
+tests check that it gives ``λ`` times the same vertices as here). What this module adds is what
+only the Lasso has: the exact homotopy of the whole path, the equicorrelation set and its rank
+condition, and the closed form of Prop. 5 as a second, independent computation of ``D``.
+
 ``x̂(θ) ∈ argmin 1/2 ||Ax - b||^2 + e^θ ||x||_1`` is a zero of
 ``F(θ, x) = x - prox_{e^θ ||.||_1}(x - A^T(Ax - b))`` (soft-thresholding is piecewise
 linear). With ``λ = e^θ`` rational and ``A, b`` rational everything is exact:
