@@ -3,7 +3,8 @@
 The Lasso is one instance of the argmin front end: :func:`lasso_program` is
 ``argmin(½||Ax - b||², x=x1..xp, theta=lam, penalty="l1:lam")`` and
 :func:`semialg.checks.implicit.argmin.argmin_at` differentiates it like any other problem (the
-tests check that it gives ``λ`` times the same vertices as here). What this module adds is what
+tests check that ``λ`` times its ``J_x*``, a derivative in ``λ``, is the set of vertices here,
+derivatives in ``θ = log λ``). What this module adds is what
 only the Lasso has: the exact homotopy of the whole path, the equicorrelation set and its rank
 condition, and the closed form of Prop. 5 as a second, independent computation of ``D``.
 
