@@ -283,11 +283,35 @@ def _primitive_vector(vec) -> tuple[int, ...]:
     return tuple(v // g for v in vec) if g > 1 else tuple(vec)
 
 
+SMALL_RANK = 16      # entries up to which the rank is taken by exact elimination here, not by flint
+
+
 def _rank(rows: list[tuple[int, ...]]) -> int:
+    """The rank of an integer matrix: fraction-free elimination for small ones (no flint import
+    for the start-up of a small question), python-flint's ``fmpz_mat`` beyond.
+
+    >>> _rank([(1, 2), (2, 4)]), _rank([(0, 1, 0), (1, 0, 0), (1, 1, 0)]), _rank([(0, 0)])
+    (1, 2, 0)
+    """
     if not rows:
         return 0
-    import flint
-    return flint.fmpz_mat([list(r) for r in rows]).rank()
+    if len(rows) * len(rows[0]) > SMALL_RANK:
+        import flint
+        return flint.fmpz_mat([list(r) for r in rows]).rank()
+    work = [list(r) for r in rows]
+    rank, ncols = 0, len(work[0])
+    for col in range(ncols):
+        pivot = next((i for i in range(rank, len(work)) if work[i][col]), None)
+        if pivot is None:
+            continue
+        work[rank], work[pivot] = work[pivot], work[rank]
+        p = work[rank]
+        for i in range(rank + 1, len(work)):
+            if work[i][col]:
+                f = work[i][col]
+                work[i] = [p[col] * a - f * b for a, b in zip(work[i], p)]
+        rank += 1
+    return rank
 
 
 def _eliminate(h: tuple, e: tuple, j: int) -> tuple:
