@@ -46,7 +46,7 @@ def _labels_at(nf, x):
     out = []
     for kink in nf.kinks:
         args = [a.value(x, z) for a in kink.args]
-        out.append(_label_at(primitives.REGISTRY[kink.op], kink.op, args, kink.param))
+        out.append(_label_at(primitives.REGISTRY[kink.op], kink.op, args, kink.param)[0])   # (label, tie)
     return out
 
 

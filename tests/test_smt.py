@@ -94,3 +94,31 @@ def test_short_limits_do_not_crash_the_solver():
     import sys
     run = subprocess.run([sys.executable, "-c", _SHORT_TIMEOUTS], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.strip() == "ok", (run.returncode, run.stderr[-2000:])
+
+
+def test_an_interrupted_tactic_solver_answers_unknown_timeout():
+    """A tactic-built (nlsat) solver interrupted mid-tactic raises Z3Exception('canceled') instead of
+    answering unknown (seen on a loaded machine when the watchdog's backstop fired): it is a timeout."""
+    import z3
+
+    from semialg.smt.encoding import _Watchdog, unknown_reason
+
+    class Interrupted:
+        ctx = z3.main_ctx()
+
+        def check(self, *assumptions):
+            raise z3.Z3Exception(b"canceled")
+
+        def reason_unknown(self):
+            return ""
+
+    solver = Interrupted()
+    assert _Watchdog().check(solver, 1000, ()) == z3.unknown
+    assert unknown_reason(solver) == "timeout"
+
+    class Broken(Interrupted):
+        def check(self, *assumptions):
+            raise z3.Z3Exception(b"invalid argument")
+
+    with pytest.raises(z3.Z3Exception):
+        _Watchdog().check(Broken(), 1000, ())

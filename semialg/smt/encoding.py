@@ -223,6 +223,13 @@ class _Watchdog:
             self.lock.notify()
         try:
             return solver.check(*assumptions)
+        except z3.Z3Exception as exc:
+            # a tactic-built (nlsat) solver interrupted mid-tactic raises instead of answering
+            # unknown (seen on a loaded machine, when the backstop fired): the query timed out
+            if "cancel" not in str(exc) and "interrupt" not in str(exc):
+                raise
+            solver.semialg_interrupted = True
+            return z3.unknown
         finally:
             with self.lock:
                 self.deadline = None
@@ -308,6 +315,8 @@ def _result(answer, solver, xs, *more) -> Result:
 
 def unknown_reason(solver, default: str = "z3 returned unknown") -> str:
     """Why z3 answered unknown; an interrupt by :func:`timed_check` is reported as "timeout"."""
+    if getattr(solver, "semialg_interrupted", False):
+        return "timeout"
     reason = str(solver.reason_unknown())
     if reason in ("canceled", "interrupted", "interrupted from keyboard", "max. resource limit exceeded",
                   "resource limits reached"):
