@@ -54,6 +54,7 @@ MODULES = (
     "semialg.stratification.patterns",
     "semialg.stratification.linewalk",
     "semialg.stratification.in_box",
+    "semialg.stratification.regions",
     "semialg.report",
     "semialg.plot",
     "semialg.frontends.native",

@@ -42,6 +42,9 @@ def setup_strata(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="auto", choices=["auto", "tree", "smt"],
                         help="auto: exact face enumeration for one-layer linear kinks, else the branch tree "
                              "(tree: always the branch tree; smt: the branch tree asking z3 for every branch)")
+    parser.add_argument("--regions", action="store_true",
+                        help="only the open cells (the linear regions a float region tool counts), exactly: no "
+                             "lower-dimensional strata, no adjacency")
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of a table")
     add_conditions_argument(parser)
     parser.epilog = "exit codes: 0 computed, 2 bad input, 3 incomplete (a solver query was undecided)"
@@ -67,6 +70,8 @@ def run_strata(args: argparse.Namespace) -> int:
     domain = (parse(f"where({local}, 1, 0)", list(program.inputs)).outputs[0].args[0] if isinstance(local, str)
               else local)
     t1 = time.perf_counter()
+    if args.regions:
+        return _regions(args, program, domain)
     deadline = Deadline.of(args.time_limit)
     options = Options(timeout_ms=max(0, int(args.timeout * 1000)), domain=domain, method=args.method,
                       progress=_progress(), deadline=deadline)
@@ -99,6 +104,27 @@ def run_strata(args: argparse.Namespace) -> int:
         text = f"{first}\n  {domain_statement(strat.domain, '')}\n{rest}"
     emit(text)
     return code
+
+
+def _regions(args: argparse.Namespace, program, domain) -> int:
+    """``--regions``: the open cells only (semialg.stratification.regions)."""
+    from semialg.core.errors import InputError
+    from semialg.stratification.regions import regions
+    if domain is not None:
+        raise InputError("--regions takes no domain: it lists the open cells of the whole space")
+    t1 = time.perf_counter()
+    deadline = Deadline.of(args.time_limit)
+    try:
+        found = regions(program, timeout=max(0.0, args.timeout), time_limit=args.time_limit, progress=_progress("regions"))
+    except (TimeLimitReached, KeyboardInterrupt) as exc:
+        return _stopped(args, program, exc, deadline, time.perf_counter() - t1)
+    if args.json:
+        doc = report.header("strata", program.to_text(), program.inputs)
+        doc.update({"verdict": "computed" if found.complete else "unknown", **found.to_json()})
+        emit(report.dump_json(doc))
+    else:
+        emit(found.to_text())
+    return report.OK if found.complete else report.UNKNOWN
 
 
 def _stopped(args: argparse.Namespace, program, exc: BaseException, deadline: Deadline, seconds: float) -> int:

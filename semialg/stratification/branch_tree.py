@@ -73,6 +73,7 @@ class Options:
     prune_domain: bool = True
     time_limit: float | None = None
     deadline: Deadline | None = None
+    regions_only: bool = False      # skip every branch with an equality: the open cells only (regions.py)
 
     def query_ms(self) -> int | None:
         """The limit for the next solver query: ``min(timeout_ms, time remaining)``."""
@@ -324,6 +325,8 @@ class Walker:
                 else:
                     hit = self.memo[i][key] = [(b.label, b.value, self._normalized(b.conditions))
                                                for b in primitives.REGISTRY[node.op].branches(args, node.param)]
+                    if self.options.regions_only:   # a branch with an equality is a lower-dimensional set
+                        hit = self.memo[i][key] = [h for h in hit if h[2] is None or all(t for _, t in h[2])]
             pending = []
             split_memo: dict = {}
             for label, value, conds in hit:

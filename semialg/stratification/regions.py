@@ -1,0 +1,99 @@
+"""The regions of a program only: its open cells (theory §2), without the lower-dimensional strata
+and without adjacency.
+
+This is what the float region tools (affinitree, regioncam) count for a ReLU network, computed
+exactly: the branch tree is walked with every branch that carries an equality skipped, so each
+leaf is a nonempty open set on which every branch is fixed (strict sign conditions; a witness
+point found exactly). It answers "how many linear regions, and which" and is not a
+stratification: the checks need the lower strata and their adjacency (:func:`stratify`).
+
+>>> r = regions("relu(x) + relu(y) + relu(x + y - 1)")
+>>> len(r.strata), sorted(len(s.conditions) for s in r.strata), r.complete
+(7, [3, 3, 3, 3, 3, 3, 3], True)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from semialg.core.budget import Deadline
+from semialg.core.errors import InputError
+from semialg.frontends.coerce import as_program
+from semialg.frontends.lift import needs_lifting
+from semialg.stratification.branch_tree import Options, Walker
+from semialg.stratification.strata import Stratum
+
+
+@dataclass(frozen=True)
+class Regions:
+    """The open cells of ``program``: ``strata`` (each of full dimension; ``conditions`` strict),
+    ``complete`` (False when a solver query was undecided; ``reasons`` says which) and ``stats``."""
+
+    program: object
+    strata: tuple[Stratum, ...]
+    complete: bool
+    reasons: tuple[str, ...]
+    stats: dict
+
+    def to_json(self) -> dict:
+        """The body of ``semialg strata --regions --json`` (the command adds the common header keys)."""
+        from semialg.stratification.render import sample_text
+        names = list(self.program.inputs)
+        out = {}
+        out.update({"regions_only": True, "n_regions": len(self.strata), "complete": self.complete,
+                    "reasons": list(self.reasons), "stats": self.stats,
+                    "regions": [{"id": s.id, "dim": s.dim, "sample": [sample_text(v) for v in s.sample],
+                                 "piece": [p.to_str(names) for p in s.piece], "conditions": s.condition_text()}
+                                for s in self.strata]})
+        return out
+
+    def to_text(self, limit: int = 64) -> str:
+        """A table of the regions (the first ``limit``), after a headline with the count."""
+        from semialg.stratification.render import sample_text
+        names = list(self.program.inputs)
+        lines = [f"{self.program.to_text()}   variables: {', '.join(names)}   {len(self.strata)} regions "
+                 f"(open cells only; method: regions, {self.stats['seconds']:.3f} s)"]
+        for s in self.strata[:limit]:
+            lines.append(f"  {s.id:>4}  ({', '.join(sample_text(v) for v in s.sample)})  "
+                         f"piece {', '.join(p.to_str(names) for p in s.piece)}  [{' and '.join(s.condition_text())}]")
+        if len(self.strata) > limit:
+            lines.append(f"  ... {len(self.strata) - limit} more (--json lists them)")
+        lines += [f"note: {r}" for r in self.reasons]
+        return "\n".join(lines)
+
+
+def regions(program, *, variables=None, timeout: float = 60.0, time_limit: float | None = None,
+            progress=None) -> Regions:
+    """The open cells (linear regions) of ``program``, exactly.
+
+    ``program``: text, a Program, a builder expression or sympy; ``timeout``: seconds per solver
+    query (nonlinear kinks only); ``time_limit``: seconds for the whole walk (past it
+    :class:`~semialg.core.budget.TimeLimitReached`); ``progress(count, seconds)``: about once a second.
+    Programs with roots, quotients or norms are refused (their cells live in lifted coordinates).
+
+    >>> regions("abs(x) + abs(y)").stats["regions"]
+    4
+    """
+    program = as_program(program, variables)
+    if needs_lifting(program):
+        raise InputError("regions of programs with roots, quotients or norms are not computed "
+                         "(their cells live in lifted coordinates): use semialg strata")
+    t0 = time.perf_counter()
+    options = Options(timeout_ms=int(timeout * 1000), method="tree", regions_only=True, progress=progress,
+                      deadline=Deadline.of(time_limit))
+    walker = Walker(program, options)
+    walker.run()
+    n = program.n_inputs
+    names = tuple(program.inputs)
+    strata = []
+    for k, leaf in enumerate(walker.leaves):
+        if any(s == 0 for _, s in leaf.conds):     # cannot happen: every branch with an equality was skipped
+            raise AssertionError("a region with an equality")
+        dim = leaf.dim if leaf.cone is not None else n   # strict conditions with a witness: an open set
+        if dim != n:
+            raise AssertionError(f"region {k} has dimension {dim} < {n}")
+        strata.append(Stratum(k, n, leaf.conds, tuple(leaf.sample), leaf.labels, leaf.piece, names))
+    stats = {"method": "regions", "regions": len(strata), "solver_calls": walker.stats.calls,
+             "seconds": time.perf_counter() - t0}
+    reasons = tuple(dict.fromkeys(walker.reasons))
+    return Regions(program, tuple(strata), not reasons, reasons, stats)
