@@ -69,3 +69,18 @@ def test_text_json_and_cli(capsys):
 def test_lifted_programs_are_refused():
     with pytest.raises(InputError, match="roots, quotients or norms"):
         regions("norm(x, y) + relu(x)")
+
+
+def test_streamed_regions_are_the_same_and_not_kept(capsys):
+    import json
+    program = parse("relu(x) + relu(y) + relu(x + y - 1) + abs(x - 2*y)", ["x", "y"])
+    seen = []
+    streamed = regions(program, sink=seen.append)
+    assert streamed.strata == () and streamed.stats["regions"] == len(seen) == len(regions(program).strata)
+    assert [s.labels for s in seen] == [s.labels for s in regions(program).strata]
+    assert main(["strata", program.to_text(), "--regions", "--jsonl"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == len(seen) + 1 and lines[-1]["n_regions"] == len(seen)
+    assert [line["sample"] for line in lines[:-1]] == [[str(v) for v in s.sample] for s in seen]
+    assert main(["strata", "relu(x)", "--jsonl"]) == 2
+    assert "use it with --regions" in capsys.readouterr().err

@@ -45,6 +45,9 @@ def setup_strata(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--regions", action="store_true",
                         help="only the open cells (the linear regions a float region tool counts), exactly: no "
                              "lower-dimensional strata, no adjacency")
+    parser.add_argument("--jsonl", action="store_true",
+                        help="with --regions: stream one JSON object per region as it is found (not held in memory), "
+                             "then a summary object")
     parser.add_argument("--json", action="store_true", help="print one JSON object (docs/cli.md) instead of a table")
     add_conditions_argument(parser)
     parser.epilog = "exit codes: 0 computed, 2 bad input, 3 incomplete (a solver query was undecided)"
@@ -70,6 +73,10 @@ def run_strata(args: argparse.Namespace) -> int:
     domain = (parse(f"where({local}, 1, 0)", list(program.inputs)).outputs[0].args[0] if isinstance(local, str)
               else local)
     t1 = time.perf_counter()
+    if args.jsonl and not args.regions:
+        from semialg.core.errors import InputError
+        raise InputError("--jsonl streams the regions: use it with --regions (the strata need their adjacency, "
+                         "so they are computed as a whole)")
     if args.regions:
         return _regions(args, program, domain)
     deadline = Deadline.of(args.time_limit)
@@ -114,11 +121,30 @@ def _regions(args: argparse.Namespace, program, domain) -> int:
         raise InputError("--regions takes no domain: it lists the open cells of the whole space")
     t1 = time.perf_counter()
     deadline = Deadline.of(args.time_limit)
+    sink = None
+    if args.jsonl:
+        import json
+
+        from semialg.stratification.render import sample_text
+        names = list(program.inputs)
+
+        def sink(s):
+            sys.stdout.write(json.dumps({"id": s.id, "sample": [sample_text(v) for v in s.sample],
+                                         "piece": [p.to_str(names) for p in s.piece],
+                                         "conditions": s.condition_text()}) + "\n")
     try:
-        found = regions(program, timeout=max(0.0, args.timeout), time_limit=args.time_limit, progress=_progress("regions"))
+        found = regions(program, timeout=max(0.0, args.timeout), time_limit=args.time_limit,
+                        progress=_progress("regions"), sink=sink)
     except (TimeLimitReached, KeyboardInterrupt) as exc:
         return _stopped(args, program, exc, deadline, time.perf_counter() - t1)
-    if args.json:
+    if args.jsonl:
+        doc = report.header("strata", program.to_text(), program.inputs)
+        doc.update({"verdict": "computed" if found.complete else "unknown", "regions_only": True,
+                    "n_regions": found.stats["regions"], "complete": found.complete, "reasons": list(found.reasons),
+                    "stats": found.stats})
+        import json
+        sys.stdout.write(json.dumps(report.to_jsonable(doc)) + "\n")
+    elif args.json:
         doc = report.header("strata", program.to_text(), program.inputs)
         doc.update({"verdict": "computed" if found.complete else "unknown", **found.to_json()})
         emit(report.dump_json(doc))

@@ -20,7 +20,7 @@ from semialg.core.budget import Deadline
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_program
 from semialg.frontends.lift import needs_lifting
-from semialg.stratification.branch_tree import Options, Walker
+from semialg.stratification.branch_tree import Options, Walker, _cone_point
 from semialg.stratification.strata import Stratum
 
 
@@ -62,17 +62,43 @@ class Regions:
         return "\n".join(lines)
 
 
+class _Sink:
+    """Stands for the walker's list of leaves when the regions are streamed: each leaf is turned
+    into its region and handed on at once, and only the count is kept."""
+
+    def __init__(self, make, emit):
+        self.make, self.emit, self.count = make, emit, 0
+
+    def append(self, leaf) -> None:
+        if leaf.sample is None:
+            leaf.sample = _cone_point(leaf.cone)
+            leaf.dim = leaf.cone.dim
+        self.emit(self.make(self.count, leaf))
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return iter(())
+
+
 def regions(program, *, variables=None, timeout: float = 60.0, time_limit: float | None = None,
-            progress=None) -> Regions:
+            progress=None, sink=None) -> Regions:
     """The open cells (linear regions) of ``program``, exactly.
 
     ``program``: text, a Program, a builder expression or sympy; ``timeout``: seconds per solver
     query (nonlinear kinks only); ``time_limit``: seconds for the whole walk (past it
     :class:`~semialg.core.budget.TimeLimitReached`); ``progress(count, seconds)``: about once a second.
+    ``sink``: called with each region as it is found, which is then not kept (``strata`` is
+    empty, ``stats["regions"]`` counts them): the output, not the memory, bounds a long run.
     Programs with roots, quotients or norms are refused (their cells live in lifted coordinates).
 
     >>> regions("abs(x) + abs(y)").stats["regions"]
     4
+    >>> seen = []
+    >>> regions("relu(x) + relu(y)", sink=seen.append).strata, [tuple(map(str, r.sample)) for r in seen]
+    ((), [('-1', '-1'), ('-1', '1'), ('1', '-1'), ('1', '1')])
     """
     program = as_program(program, variables)
     if needs_lifting(program):
@@ -81,19 +107,24 @@ def regions(program, *, variables=None, timeout: float = 60.0, time_limit: float
     t0 = time.perf_counter()
     options = Options(timeout_ms=int(timeout * 1000), method="tree", regions_only=True, progress=progress,
                       deadline=Deadline.of(time_limit))
-    walker = Walker(program, options)
-    walker.run()
     n = program.n_inputs
     names = tuple(program.inputs)
-    strata = []
-    for k, leaf in enumerate(walker.leaves):
+
+    def region(k: int, leaf) -> Stratum:
         if any(s == 0 for _, s in leaf.conds):     # cannot happen: every branch with an equality was skipped
             raise AssertionError("a region with an equality")
         dim = leaf.dim if leaf.cone is not None else n   # strict conditions with a witness: an open set
         if dim != n:
             raise AssertionError(f"region {k} has dimension {dim} < {n}")
-        strata.append(Stratum(k, n, leaf.conds, tuple(leaf.sample), leaf.labels, leaf.piece, names))
-    stats = {"method": "regions", "regions": len(strata), "solver_calls": walker.stats.calls,
+        return Stratum(k, n, leaf.conds, tuple(leaf.sample), leaf.labels, leaf.piece, names)
+
+    walker = Walker(program, options)
+    if sink is not None:
+        walker.leaves = _Sink(region, sink)
+    walker.run()
+    strata = [] if sink is not None else [region(k, leaf) for k, leaf in enumerate(walker.leaves)]
+    count = len(walker.leaves) if sink is not None else len(strata)
+    stats = {"method": "regions", "regions": count, "solver_calls": walker.stats.calls,
              "seconds": time.perf_counter() - t0}
     reasons = tuple(dict.fromkeys(walker.reasons))
     return Regions(program, tuple(strata), not reasons, reasons, stats)
