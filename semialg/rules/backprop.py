@@ -6,6 +6,7 @@ framework's NaN/inf behaviour for lifted programs, :mod:`semialg.rules.lifted`).
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Sequence
 
@@ -268,12 +269,16 @@ def _normal_form_field(strat, stratum, rule) -> list[list[Gradient]] | None:
                     g[i] += c * v
         return g
 
+    positions = cache.get("kink_positions")
+    if positions is None:
+        positions = cache["kink_positions"] = [labels.get(id(kink.node), _MISSING) for kink in nf.kinks]
+    if any(p is _MISSING for p in positions):
+        return None
+    stratum_labels = stratum.labels
     for k, kink in enumerate(nf.kinks):
-        position = labels.get(id(kink.node), _MISSING)
-        if position is _MISSING:
-            return None
-        label = stratum.labels[position]
-        key = (k, label, tuple(id(grads[j]) for j in uses[k]))
+        label = stratum_labels[positions[k]]
+        used = uses[k]
+        key = (k, label, tuple([id(grads[j]) for j in used]) if used else ())
         known = memo.get(key)
         if known is not None:
             grads.append(known)
@@ -288,7 +293,38 @@ def _normal_form_field(strat, stratum, rule) -> list[list[Gradient]] | None:
                     g[i] += w * v
         grads.append(g)
         memo[key] = g
-    return [[tuple(Poly.constant(n, v) for v in gradient_of(o))] for o in nf.outputs]
+    return [[tuple(Poly.constant(n, v) for v in _output_gradient(o, grads, n, memo))] for o in nf.outputs]
+
+
+def _output_gradient(form, grads: list, n: int, memo: dict) -> list[Fraction]:
+    """``form``'s gradient, ``Σ c_i e_i + Σ c_k grads[k]``, summed in integers: each term ``c_k grads[k]``
+    is memoised (by the identity of ``grads[k]``) as integer numerators over one denominator, so an
+    output over many kinks costs integer additions, not Fraction ones (the output of a wide layer
+    sums one term per kink on every stratum)."""
+    terms = []
+    for k, c in form.kinks.items():
+        g = grads[k]
+        key = ("term", id(form), k, id(g))
+        term = memo.get(key)
+        if term is None:
+            values = [c * v for v in g]
+            den = math.lcm(*(v.denominator for v in values))
+            term = memo[key] = (den, tuple(v.numerator * (den // v.denominator) for v in values), g)
+        if any(term[1]):
+            terms.append(term)
+    base = [F0] * n
+    for i, c in form.inputs.items():
+        base[i] += c
+    if not terms:
+        return base
+    den = math.lcm(*(t[0] for t in terms))
+    acc = [0] * n
+    for d, nums, _ in terms:
+        scale = den // d
+        for i, v in enumerate(nums):
+            if v:
+                acc[i] += v * scale
+    return [b + Fraction(a, den) for b, a in zip(base, acc)]
 
 
 def field_on_stratum(strat, stratum, rule, at=None) -> list[list[tuple[str, ...]]]:

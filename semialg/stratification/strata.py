@@ -31,6 +31,7 @@ Three exact engines, chosen per program (``Options.method="auto"``):
 """
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -88,8 +89,9 @@ class Stratum:
     reason: str = ""
     shown: int | None = field(repr=False, default=None)   # conditions of its own; the rest: a box's bounds
 
-    @property
+    @functools.cached_property
     def linear(self) -> bool:
+        """Are all its conditions linear? (Asked many times per stratum by the checks: computed once.)"""
         return all(p.is_linear for p, _ in self.conditions)
 
     @property
