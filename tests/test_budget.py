@@ -26,7 +26,7 @@ def _relu_layer(count: int, seed: int = 1) -> str:
 
 
 SLOW = _relu_layer(48)
-SLOWER = _relu_layer(64)   # field values alone take more than the 1 s after which progress is reported
+SLOWER = _relu_layer(128)   # stratify and check together take well over the 1 s after which progress is reported
 
 
 def test_deadline_basics():
