@@ -40,6 +40,11 @@ for line in sys.stdin:
     t0 = time.process_time()
     if kind == "stratify":
         out = len(stratify(parse(text, variables)).strata)
+    elif kind == "check_phase":   # the check phase alone (its own clock: the stratification excluded)
+        r = check(text, variables)
+        out = r.verdict
+        print(json.dumps([r.timings["check"], out]), flush=True)
+        continue
     else:
         r = check(text, variables)
         out = r.verdict
@@ -57,6 +62,13 @@ def relu_layer(k: int, dim: int, seed: int) -> str:
         form = " + ".join(f"{c}*{v}" for c, v in zip(coeffs, names))
         terms.append(f"relu({form} + {rng.randint(-9, 9)})")
     return " + ".join(terms)
+
+
+def generic_layer(k: int, seed: int) -> str:
+    """A 2-D layer of k ReLUs whose lines are in general position (2k² + 1 strata), as in check.py."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from stratify import generic_lines
+    return " + ".join(f"relu({a}*x + {b}*y + {c})" for a, b, c in generic_lines(k, seed))
 
 
 def relu_net(dims: list[int], seed: int) -> str:
@@ -85,6 +97,10 @@ def instances(quick: bool) -> dict:
     if not quick:
         out["stratify 2-D layer 64 (arrangement)"] = ("stratify", relu_layer(64, 2, 8), "x,y")
         out["check 2-D layer 32"] = ("check", relu_layer(32, 2, 9), "x,y")
+        # issue 13's check-phase targets (wall seconds of the phase, on its own clock)
+        out["check phase: 2-D layer 64 (target < 0.75 s)"] = ("check_phase", generic_layer(64, 642), "x,y")
+        out["check phase: 3-D net [3,12,12] (target < 5 s)"] = ("check_phase", relu_net([3, 12, 12], 7), "x,y,z")
+        out["check phase: 2-D layer 128 (target < 5 s)"] = ("check_phase", generic_layer(128, 1282), "x,y")
     return out
 
 

@@ -28,6 +28,8 @@ if str(ROOT) not in sys.path:
 
 MODULES = (
     "semialg.checks.conservative",
+    "semialg.checks.projection",
+    "semialg.checks.parallel",
     "semialg.checks.clarke",
     "semialg.checks.critical",
     "semialg.checks.implicit.theorem",
@@ -49,12 +51,14 @@ MODULES = (
     "semialg.checks.lifted_clarke",
     "semialg.rules",
     "semialg.rules.backprop",
+    "semialg.rules.label_field",
     "semialg.rules.lifted",
     "semialg.stratification",
     "semialg.stratification.patterns",
     "semialg.stratification.linewalk",
     "semialg.stratification.in_box",
     "semialg.stratification.regions",
+    "semialg.stratification.prefetch",
     "semialg.report",
     "semialg.plot",
     "semialg.frontends.native",

@@ -8,7 +8,7 @@ import random
 import pytest
 from test_normal_form import random_pl_program
 
-from semialg.rules import _normal_form_field, backprop, field_polys, get_rule
+from semialg.rules import normal_form_field, backprop, field_polys, get_rule
 from semialg.stratification import stratify
 
 RULES = [("pytorch", ()), ("jax", ()), ("tensorflow", ()), ("pytorch", ("relu'(0)=1/2", "abs'(0)=1")),
@@ -35,7 +35,7 @@ def test_label_field_equals_backprop_on_every_stratum(seed):
     for base, overrides in RULES:
         rule = get_rule(base, list(overrides))
         for s in strat.strata:
-            fast = _normal_form_field(strat, s, rule)
+            fast = normal_form_field(strat, s, rule)
             if fast is None:
                 continue
             assert _as_set(fast) == _as_set(_by_backprop(strat, s, rule)), (program.to_text(), base, overrides, s)
@@ -59,7 +59,7 @@ def test_the_memo_is_per_rule():
 def test_set_valued_rules_and_other_programs_use_backprop():
     strat = stratify("relu(x) + abs(y)")
     zero = next(s for s in strat.strata if s.dim == 0)
-    assert _normal_form_field(strat, zero, get_rule("clarke")) is None           # a set at the kink
+    assert normal_form_field(strat, zero, get_rule("clarke")) is None           # a set at the kink
     assert len(field_polys(strat, zero, get_rule("clarke"))[0]) == 4
     poly = stratify("relu(x) * y")
-    assert _normal_form_field(poly, poly.strata[0], get_rule("pytorch")) is None  # not piecewise linear
+    assert normal_form_field(poly, poly.strata[0], get_rule("pytorch")) is None  # not piecewise linear

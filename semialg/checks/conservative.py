@@ -28,49 +28,21 @@ from fractions import Fraction
 from typing import Callable, Sequence
 
 from semialg.checks import VerdictResult, with_total
-from semialg.checks.geometry import NO, UNKNOWN, YES, projection_violation
-from semialg.checks.lifted import (NonFiniteWitness, UnboundedSlope, confirm_in_user_space, lifted_slopes,
-                                   nonfinite_witness, with_reciprocals_stratum)
+from semialg.checks.lifted import NonFiniteWitness, UnboundedSlope, lifted_slopes
 from semialg.checks.lipschitz import LIPSCHITZ, NOT_LIPSCHITZ, Jump, lipschitz
+from semialg.checks.projection import StratumReport, Witness, projection_checks
 from semialg.core.budget import Deadline, TimeLimitReached
 from semialg.core.dag import Program
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_program
 from semialg.frontends.domains import Box
 from semialg.frontends.text import parse
-from semialg.rules import Rule, field_polys, fmt_exact, resolve_rule
-from semialg.stratification import Options, Stratification, StratifyError, Stratum, exact_sign, point_sympy, stratify
+from semialg.rules import Rule, fmt_exact, resolve_rule
+from semialg.stratification import Options, Stratification, StratifyError, stratify
 from semialg.stratification.in_box import in_box
 
 CONSERVATIVE, NOT_CONSERVATIVE, NOT_LIPSCHITZ_V, UNKNOWN_V = "conservative", "not_conservative", "not_lipschitz", "unknown"
 EXIT = {CONSERVATIVE: 0, NOT_CONSERVATIVE: 1, NOT_LIPSCHITZ_V: 1, UNKNOWN_V: 3}
-
-
-@dataclass(frozen=True)
-class Witness:
-    """A curve ``γ(τ) = point + τ·direction`` (inside the stratum; on a curved stratum,
-    any C^1 curve in it with this velocity) along which the chain rule fails:
-    ``d/dτ f(γ(0)) = derivative_along_curve`` but ``<v, γ'(0)> = field_along_curve``."""
-
-    stratum: int
-    output: int
-    point: tuple
-    direction: tuple
-    derivative_along_curve: object
-    field_along_curve: object
-    field_value: tuple
-    source: str
-    numeric: dict | None = None
-
-
-@dataclass(frozen=True)
-class StratumReport:
-    """What the check found on one stratum: its field vertices and its own status."""
-
-    stratum: Stratum
-    field: tuple            # per output: tuple of gradient vertices (tuples of Poly)
-    status: str             # yes / no / unknown / skipped (0-dimensional)
-    reason: str = ""
 
 
 @dataclass(frozen=True, repr=False)
@@ -134,7 +106,8 @@ def _field_program(field_text, program: Program) -> Program | None:
 def check(function, variables=None, rule: str | Rule | None = None, overrides: Sequence[str] = (), field=None,
           domain=None, timeout: float = 60.0,
           progress: Callable[..., None] | None = None, method: str = "algebra",
-          framework: str | None = None, example=None, time_limit: float | None = None, data=None) -> CheckResult:
+          framework: str | None = None, example=None, time_limit: float | None = None, data=None,
+          client=None) -> CheckResult:
     """Decide whether ``rule`` (or a hand-written ``field``) is conservative for ``function``.
 
     ``function``: text or :class:`Program`; ``rule``: ``pytorch``, ``jax``,
@@ -165,6 +138,13 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     ``data``: fixed data points (a dict name -> value, or a list of them) with ``variables``
     naming the parameters: the function checked is the mean over the points, a program over the
     parameters (:func:`~semialg.frontends.data.bind_data`); ``result.program`` is that mean.
+
+    ``client``: a Dask ``distributed.Client`` (:func:`semialg.checks.parallel.cluster`): a
+    nonlinear program's dimension and frontier questions are asked on its workers ahead of the
+    serial stratification stages, and the strata's projection-formula questions are decided
+    there in blocks; the strata, reports, witness and verdict are those of the serial run (a
+    lifted program's check phase, which first looks for a NaN/inf value over all strata, stays
+    serial).
     """
     t0 = time.perf_counter()
     progress = with_total(progress)
@@ -195,8 +175,12 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
     timings = {"parse": t1 - t0}
     extra = tuple(rule_obj.field.outputs) if rule_obj.field is not None else ()
     stratify_progress = (lambda k, s: progress("stratify", k, s, None)) if progress else None
+    pmap = None
+    if client is not None:
+        from semialg.checks.parallel import dask_map
+        pmap = dask_map(client)
     options = Options(timeout_ms=timeout_ms, domain=domain_node, extra_roots=extra, progress=stratify_progress,
-                      prune_domain=False, deadline=deadline)
+                      prune_domain=False, deadline=deadline, parallel_map=pmap)
     try:
         strat = stratify(program, options)
         if isinstance(local, Box):
@@ -232,7 +216,12 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
         timings["check"] = time.perf_counter() - t2
         return _with_domain(local, CheckResult(UNKNOWN_V, lip.reason, program, rule_obj, None, (), None, None, timings))
     try:
-        reports, witness, unknowns = _projection_checks(strat, rule_obj, timeout_ms, progress, method, deadline)
+        if client is not None and strat.program.lifting is None:
+            from semialg.checks.parallel import projection_checks_on
+            reports, witness, unknowns = projection_checks_on(client, strat, rule_obj, timeout_ms, progress, method,
+                                                              deadline)
+        else:
+            reports, witness, unknowns = projection_checks(strat, rule_obj, timeout_ms, progress, method, deadline)
     except (TimeLimitReached, KeyboardInterrupt) as exc:
         timings["check"] = time.perf_counter() - t2
         return _with_domain(local, _stopped(exc, deadline, program, rule_obj, strat, timings))
@@ -451,110 +440,6 @@ def _stopped(exc: BaseException, deadline: Deadline, program, rule_obj, strat, t
     """The unknown answer when the time limit ran out or Ctrl-C was pressed: what was done so far."""
     reason = str(exc) if isinstance(exc, TimeLimitReached) else deadline.reason(interrupted=True)
     return CheckResult(UNKNOWN_V, reason, program, rule_obj, strat, (), None, None, timings)
-
-
-def _projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progress, method: str = "algebra",
-                       deadline: Deadline | None = None):
-    reports: list[StratumReport] = []
-    fields: dict[int, list] = {}
-    witness = None
-    unknowns: list[str] = []
-    last = time.perf_counter()
-    t0 = last
-    deadline = deadline or Deadline(None)
-    for s in strat.strata:
-        deadline.check("field values", s.id, len(strat.strata), unit="strata")
-        if progress is not None and time.perf_counter() - last > 1.0:
-            last = time.perf_counter()
-            progress("field values", s.id, last - t0, len(strat.strata))
-        try:
-            fields[s.id] = field_polys(strat, s, rule)
-        except OverflowError as exc:
-            unknowns.append(f"stratum {s.id}: {exc}")
-            fields[s.id] = []
-    asked = strat.asked()
-    witness = nonfinite_witness(strat, fields, rule) if strat.program.lifting is not None else None
-    for done, s in enumerate(asked):
-        deadline.check("check", done, len(asked), unit="strata")
-        if progress is not None and time.perf_counter() - last > 1.0:
-            last = time.perf_counter()
-            progress("check", done, last - t0, len(asked))
-        if s.dim is None:
-            reports.append(StratumReport(s, _freeze(fields[s.id]), UNKNOWN, s.reason))
-            unknowns.append(f"stratum {s.id}: dimension unknown ({s.reason})")
-            continue
-        if s.dim == 0:
-            reports.append(StratumReport(s, _freeze(fields[s.id]), "skipped", "0-dimensional strata impose nothing"))
-            continue
-        status, reason = YES, ""
-        if witness is None:
-            closure = [c for c in strat.above[s.id] if strat.strata[c].dim is not None and strat.strata[c].dim < strat.full_dim]
-            sources = [("own", s.id)] + [("closure", c) for c in closure]
-            for kind, sid in sources:
-                for k, (piece, vertices) in enumerate(zip(s.piece, fields[sid])):
-                    grad = piece.gradient()
-                    for v in vertices:
-                        if not all(isinstance(c, type(grad[0])) for c in v):
-                            status, reason = UNKNOWN, "the rule's value is not finite here, but it was not re-checked"
-                            continue
-                        g = [vi - gi for vi, gi in zip(v, grad)]
-                        asked_on = with_reciprocals_stratum(strat, s, g) if strat.program.lifting is not None else s
-                        if asked_on is None:
-                            status, reason = UNKNOWN, (f"the field of stratum {sid} involves 1/s for a root s that "
-                                                       "vanishes here: its limit is not decided")
-                            continue
-                        answer = projection_violation(asked_on, g, deadline.query_ms(timeout_ms), method)
-                        if answer.status == NO:
-                            w = _witness(strat, asked_on, k, v, answer, kind, sid, timeout_ms)
-                            if w is not None:
-                                witness, status = w, NO
-                                break
-                            status, reason = UNKNOWN, "a violation was found but could not be re-checked exactly"
-                        elif answer.status == UNKNOWN:
-                            status, reason = UNKNOWN, answer.reason
-                    if witness is not None:
-                        break
-                if witness is not None:
-                    break
-            if status == UNKNOWN:
-                unknowns.append(f"stratum {s.id}: {reason}")
-        else:
-            status, reason = "not_checked", "a witness was already found"
-        reports.append(StratumReport(s, _freeze(fields[s.id]), status, reason))
-    return tuple(reports), witness, unknowns
-
-
-def _freeze(field_sets) -> tuple:
-    return tuple(tuple(vs) for vs in field_sets)
-
-
-def _witness(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms) -> Witness | None:
-    """Re-check a violation exactly; confirm it numerically along the curve."""
-    from semialg.checks.geometry import in_closure_at, segment_inside
-    x, d = tuple(answer.point), tuple(answer.extra)
-    pt = point_sympy(x)
-    dd = point_sympy(d)
-    if not s.contains(pt):
-        return None
-    if any(exact_sign(sum((gp.eval(pt) * di for gp, di in zip(e.gradient(), dd)), Fraction(0))) != 0 for e in s.equalities):
-        return None  # the direction must be tangent
-    if kind == "closure" and in_closure_at(x, strat.strata[source_id], timeout_ms) is not True:
-        return None
-    grad = s.piece[k].gradient()
-    df = sum((gp.eval(pt) * di for gp, di in zip(grad, dd)), Fraction(0))
-    fv = sum((vp.eval(pt) * di for vp, di in zip(v, dd)), Fraction(0))
-    if exact_sign(df - fv) == 0:
-        return None
-    value = tuple(vp.eval(pt) for vp in v)
-    source = "the rule's own value" if kind == "own" else f"the closure of the graph (limit from stratum {source_id})"
-    lifting = strat.program.lifting
-    if lifting is not None:   # the curve's projection to the user's variables (the lifted curve is its graph)
-        n = lifting.n_user
-        confirmation = confirm_in_user_space(lifting.user_program, k, x[:n], d[:n], value[:n], fv)
-        return Witness(s.id, k, tuple(x[:n]), tuple(d[:n]), df, fv, value[:n], source, confirmation)
-    from semialg import numeric  # numpy is loaded only when a witness needs confirming
-    confirmation = numeric.confirm_along_curve(strat.program, k, v, s, x, d, segment=segment_inside(s, x, d))
-    return Witness(s.id, k, x, d, df, fv, value, source, confirmation)
 
 
 def _fmt_point(p) -> str:

@@ -11,13 +11,14 @@ dense in it), so these questions need no solver. Nonlinear strata go to z3.
 >>> s = stratify(parse("relu(x - y)"))
 >>> line = [t for t in s.strata if t.dim == 1][0]
 >>> tangent_basis(line)
-[(Fraction(1, 1), Fraction(1, 1))]
+((Fraction(1, 1), Fraction(1, 1)),)
 >>> x, y = Poly.variables(2)
 >>> vanishes_on(line, x - y).status, vanishes_on(line, x).status
 ('yes', 'no')
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +29,8 @@ from semialg.core.poly import Poly, nullspace
 from semialg.stratification import Stratum, exact_sign, point_in_closure, point_sympy
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
+
+F0 = Fraction(0)
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,20 @@ def primitive_vector(v: Sequence[Fraction]) -> tuple[Fraction, ...]:
     return tuple(Fraction(i // g) for i in ints)
 
 
-def tangent_basis(stratum: Stratum) -> list[tuple[Fraction, ...]]:
-    """A basis of the tangent space of a linear stratum (exact)."""
+def tangent_basis(stratum: Stratum) -> tuple[tuple[Fraction, ...], ...]:
+    """A basis of the tangent space of a linear stratum (exact).
+
+    It depends only on the stratum's equalities, which many strata share (every edge on one
+    line of an arrangement), so the basis is memoised by their coefficient rows."""
     n = len(stratum.sample)
-    rows = [list(p.linear_coeffs()) for p in stratum.equalities]
-    return nullspace(rows, n) if rows else [tuple(Fraction(int(i == j)) for j in range(n)) for i in range(n)]
+    return _nullspace_of(tuple(p.linear_coeffs() for p in stratum.equalities), n)
+
+
+@functools.lru_cache(maxsize=8192)
+def _nullspace_of(rows: tuple, n: int) -> tuple[tuple[Fraction, ...], ...]:
+    if not rows:
+        return tuple(tuple(Fraction(int(i == j)) for j in range(n)) for i in range(n))
+    return tuple(nullspace([list(r) for r in rows], n))
 
 
 def restrict(p: Poly, stratum: Stratum, basis: Sequence[Sequence[Fraction]] | None = None) -> Poly:
@@ -143,6 +155,13 @@ def projection_violation(stratum: Stratum, g: Sequence[Poly], timeout_ms: int = 
         return Answer(YES)
     if method == "algebra" and stratum.rational and stratum.linear:
         basis = tangent_basis(stratum)
+        if all(gi.is_const for gi in g):   # a constant g (a piecewise-linear program): <g, b> for each b
+            c = [gi.const_value for gi in g]
+            w = [sum((ci * b[i] for i, ci in enumerate(c) if ci), F0) for b in basis]
+            if not any(w):
+                return Answer(YES)
+            direction = tuple(sum(wj * b[i] for wj, b in zip(w, basis)) for i in range(n))
+            return Answer(NO, tuple(stratum.sample), primitive_vector(direction))
         projected = [sum((gi * b[i] for i, gi in enumerate(g)), Poly.constant(n, 0)) for b in basis]
         answer = all_vanish_on(stratum, projected, timeout_ms)
         if answer.status != NO:

@@ -9,6 +9,7 @@ Lipschitz, 2 bad input, 3 unknown.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from semialg import report
@@ -49,6 +50,11 @@ def setup_check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", metavar="FILE.png", default=None,
                         help="draw the function, field and Clarke sets (1-D) or strata and field (2-D); needs matplotlib")
     add_conditions_argument(parser)
+    group = parser.add_argument_group("more than one process or machine (Dask distributed)")
+    group.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="decide the strata on N local worker processes; the answer is the serial one")
+    group.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="decide the strata on a running Dask cluster, e.g. tcp://10.0.0.5:8786")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -72,9 +78,11 @@ def run_check(args: argparse.Namespace) -> int:
     if data is not None and framework is not None:
         raise InputError("--data binds data names of an expression; it does not go with --framework (trace the loss "
                          "at the data instead)")
-    result = check(function, variables_from_args(args), rule=args.rule, overrides=args.overrides, field=args.field,
-                   domain=domain_from_args(args), timeout=args.timeout, progress=progress_printer("check"),
-                   framework=framework, example=example, time_limit=deadline, data=data)
+    with _client(args) as client:
+        result = check(function, variables_from_args(args), rule=args.rule, overrides=args.overrides,
+                       field=args.field, domain=domain_from_args(args), timeout=args.timeout,
+                       progress=progress_printer("check"), framework=framework, example=example, time_limit=deadline,
+                       data=data, client=client)
     if result.timings.get("stratify", 0) + result.timings.get("check", 0) >= 1.0:
         sys.stderr.write("\n")
     from semialg.checks.critical import for_check
@@ -86,3 +94,13 @@ def run_check(args: argparse.Namespace) -> int:
     emit(report.dump_json(result.to_json(critical)) if args.json else check_text(result, critical, args.conditions))
     return result.exit_code
 
+
+
+def _client(args: argparse.Namespace):
+    """The Dask client of ``--workers`` / ``--scheduler`` (a null context without them)."""
+    if args.workers is None and args.scheduler is None:
+        return contextlib.nullcontext()
+    if args.workers is not None and args.scheduler is not None:
+        raise InputError("give --workers N (local processes) or --scheduler ADDRESS (a running cluster), not both")
+    from semialg.checks.parallel import cluster
+    return cluster(args.workers, args.scheduler)

@@ -28,7 +28,7 @@ Number = Fraction | int
 class Poly:
     """An immutable polynomial in ``nvars`` variables with rational coefficients."""
 
-    __slots__ = ("nvars", "terms", "_hash")
+    __slots__ = ("nvars", "terms", "_hash", "_linear")
 
     def __init__(self, nvars: int, terms: Mapping[tuple[int, ...], Number] | None = None):
         self.nvars = nvars
@@ -36,6 +36,7 @@ class Poly:
             m: Fraction(c) for m, c in (terms or {}).items() if c != 0
         }
         self._hash: int | None = None
+        self._linear: bool | None = None
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -44,6 +45,7 @@ class Poly:
         p.nvars = nvars
         p.terms = terms
         p._hash = None
+        p._linear = None
         return p
 
     @classmethod
@@ -102,6 +104,9 @@ class Poly:
         return Poly._raw(self.nvars, {m: -c for m, c in self.terms.items()})
 
     def __sub__(self, other):
+        if isinstance(other, Poly) and self.is_const and other.is_const:
+            c = self.const_value - other.const_value   # constants: a field minus a piece's gradient
+            return Poly._raw(self.nvars, {(0,) * self.nvars: c} if c else {})
         other = self._coerce(other)
         if other is NotImplemented:
             return other
@@ -173,8 +178,12 @@ class Poly:
 
     @property
     def is_linear(self) -> bool:
-        """Degree at most one (constants are linear)."""
-        return all(sum(m) <= 1 for m in self.terms)
+        """Degree at most one (constants are linear). Memoised: a kink's argument is asked once
+        per stratum it bounds."""
+        linear = self._linear
+        if linear is None:
+            linear = self._linear = all(sum(m) <= 1 for m in self.terms)
+        return linear
 
     def linear_coeffs(self) -> tuple[Fraction, ...]:
         """Coefficients of x_0..x_{n-1} of a linear polynomial."""
@@ -209,6 +218,9 @@ class Poly:
         return Poly._raw(self.nvars, terms)
 
     def gradient(self) -> tuple["Poly", ...]:
+        if self.is_linear:   # constants, read off the coefficients (a piece of a piecewise-linear program)
+            zero = (0,) * self.nvars
+            return tuple(Poly._raw(self.nvars, {zero: c} if c else {}) for c in self.linear_coeffs())
         return tuple(self.diff(i) for i in range(self.nvars))
 
     def compose(self, images: Sequence["Poly"]) -> "Poly":

@@ -35,7 +35,7 @@ from semialg.core import dag
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
-from semialg.core.primitives import COMPARISONS, NEG, POS, ZERO, get
+from semialg.core.primitives import COMPARISONS, NEG, POS, get
 from semialg.frontends.domains import Box
 
 __all__ = ["Pruned", "prune", "prune_near", "interval_of_poly", "possible_branches", "kink_summary"]

@@ -31,8 +31,9 @@ from semialg.core.errors import InputError
 from semialg.core.poly import Poly
 from semialg.core.primitives.semialgebraic import LIFTED
 from semialg.frontends.coerce import as_point, as_program
-from semialg.rules.backprop import (MAX_VERTICES, Gradient, _combine, _key, _normal_form_field, backprop,  # noqa: F401
+from semialg.rules.backprop import (MAX_VERTICES, Gradient, _combine, _key, backprop,  # noqa: F401
                                     field_on_stratum, field_polys, fmt_exact, with_reciprocals)
+from semialg.rules.label_field import normal_form_field  # noqa: F401
 from semialg.rules.lifted import FRAMEWORKS
 
 F0, F1, HALF = Fraction(0), Fraction(1), Fraction(1, 2)

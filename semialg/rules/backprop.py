@@ -6,16 +6,15 @@ framework's NaN/inf behaviour for lifted programs, :mod:`semialg.rules.lifted`).
 """
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Sequence
 
 from semialg.core import primitives
 from semialg.core.dag import Node, walk_postorder
 from semialg.core.poly import Poly
-from semialg.core.primitives.base import F0, F1
+from semialg.core.primitives.base import F1
 from semialg.core.primitives.semialgebraic import LIFTED, UNDEFINED, NonFinite
-from semialg.frontends.normal_form import NotPiecewiseLinear, normal_form
+from semialg.rules.label_field import normal_form_field
 from semialg.rules.lifted import FRAMEWORKS, MASKING, lifted_partials, nonfinite_inputs
 
 MAX_VERTICES = 4096
@@ -208,7 +207,7 @@ def field_polys(strat, stratum, rule) -> list[list[Gradient]]:
         # a lifted program: the field is over the user's variables; zero along the auxiliary ones
         n, pad = lifting.n_user, (Poly.constant(program.n_inputs, 0),) * (program.n_inputs - lifting.n_user)
         return [[tuple(flat[i * n:(i + 1) * n]) + pad] for i in range(len(flat) // n)]
-    fast = _normal_form_field(strat, stratum, rule) if program.lifting is None else None
+    fast = normal_form_field(strat, stratum, rule) if program.lifting is None else None
     if fast is not None:
         return fast
     values = strat.node_values(stratum)
@@ -225,106 +224,6 @@ def field_polys(strat, stratum, rule) -> list[list[Gradient]]:
                                                           not isinstance(c, NonFinite) else c
                                                           for i, c in enumerate(g)) for g in out[k])}.values())
     return out
-
-
-_MISSING = object()
-
-
-def _normal_form_field(strat, stratum, rule) -> list[list[Gradient]] | None:
-    """The rule's field on a stratum of a piecewise-linear program, from the branch labels alone:
-    forward mode through the kinks of the normal form (:mod:`semialg.frontends.normal_form`), the
-    rule's partial at each kink times its arguments' gradients. The same chain rule as
-    :func:`backprop` (products of the same local Jacobians, grouped differently), at the cost of
-    the kinks instead of the whole DAG. None when it does not apply: no normal form, a kink that
-    is not a branch node, or a set-valued partial (then :func:`backprop` forms the combinations)."""
-    cache = strat._walks
-    if "normal_form" not in cache:
-        try:
-            cache["normal_form"] = normal_form(strat.program)
-        except NotPiecewiseLinear:
-            cache["normal_form"] = None
-    nf = cache["normal_form"]
-    if nf is None:
-        return None
-    labels = cache.get("branch_index")
-    if labels is None:
-        labels = cache["branch_index"] = {id(nd): i for i, nd in enumerate(strat.branch_nodes)}
-    n = len(nf.inputs)
-    grads: list[list[Fraction]] = []
-    # a kink's gradient depends only on its label, the rule, and the gradients of the kinks its
-    # arguments use; memoised gradients are shared objects, so those are named by identity (the
-    # memo keeps them alive); the memo lives with the stratification, which other rules may share
-    memo = cache.setdefault(("kink_gradients", type(rule), rule.base, rule.overrides), {})
-    uses = cache.get("kink_uses")
-    if uses is None:
-        uses = cache["kink_uses"] = [tuple(sorted({j for a in k.args for j in a.kinks})) for k in nf.kinks]
-
-    def gradient_of(form) -> list[Fraction]:
-        g = [F0] * n
-        for i, c in form.inputs.items():
-            g[i] += c
-        for k, c in form.kinks.items():
-            for i, v in enumerate(grads[k]):
-                if v:
-                    g[i] += c * v
-        return g
-
-    positions = cache.get("kink_positions")
-    if positions is None:
-        positions = cache["kink_positions"] = [labels.get(id(kink.node), _MISSING) for kink in nf.kinks]
-    if any(p is _MISSING for p in positions):
-        return None
-    stratum_labels = stratum.labels
-    for k, kink in enumerate(nf.kinks):
-        label = stratum_labels[positions[k]]
-        used = uses[k]
-        key = (k, label, tuple([id(grads[j]) for j in used]) if used else ())
-        known = memo.get(key)
-        if known is not None:
-            grads.append(known)
-            continue
-        vertices = rule.partials(kink.node, label, len(kink.args))
-        if len(vertices) != 1:
-            return None
-        g = [F0] * n
-        for w, arg in zip(vertices[0], kink.args):
-            if w:
-                for i, v in enumerate(gradient_of(arg)):
-                    g[i] += w * v
-        grads.append(g)
-        memo[key] = g
-    return [[tuple(Poly.constant(n, v) for v in _output_gradient(o, grads, n, memo))] for o in nf.outputs]
-
-
-def _output_gradient(form, grads: list, n: int, memo: dict) -> list[Fraction]:
-    """``form``'s gradient, ``Σ c_i e_i + Σ c_k grads[k]``, summed in integers: each term ``c_k grads[k]``
-    is memoised (by the identity of ``grads[k]``) as integer numerators over one denominator, so an
-    output over many kinks costs integer additions, not Fraction ones (the output of a wide layer
-    sums one term per kink on every stratum)."""
-    terms = []
-    for k, c in form.kinks.items():
-        g = grads[k]
-        key = ("term", id(form), k, id(g))
-        term = memo.get(key)
-        if term is None:
-            values = [c * v for v in g]
-            den = math.lcm(*(v.denominator for v in values))
-            term = memo[key] = (den, tuple(v.numerator * (den // v.denominator) for v in values), g)
-        if any(term[1]):
-            terms.append(term)
-    base = [F0] * n
-    for i, c in form.inputs.items():
-        base[i] += c
-    if not terms:
-        return base
-    den = math.lcm(*(t[0] for t in terms))
-    acc = [0] * n
-    for d, nums, _ in terms:
-        scale = den // d
-        for i, v in enumerate(nums):
-            if v:
-                acc[i] += v * scale
-    return [b + Fraction(a, den) for b, a in zip(base, acc)]
 
 
 def field_on_stratum(strat, stratum, rule, at=None) -> list[list[tuple[str, ...]]]:

@@ -62,7 +62,10 @@ class Options:
     ``timeout_ms``: the limit per solver query (0 or None: none). ``time_limit``: seconds for
     the whole stratification (None: none), or ``deadline``: a shared
     :class:`~semialg.core.budget.Deadline` (a check's whole command); when it runs out,
-    :func:`~semialg.stratification.stratify` raises :class:`~semialg.core.budget.TimeLimitReached`."""
+    :func:`~semialg.stratification.stratify` raises :class:`~semialg.core.budget.TimeLimitReached`.
+    ``parallel_map``: a ``map(function, items, deadline) -> list`` run on other processes
+    (:func:`semialg.checks.parallel.dask_map`): a nonlinear program's dimension and frontier
+    questions are asked through it ahead of the serial stages, with the same strata."""
 
     timeout_ms: int = 10_000
     domain: Node | None = None
@@ -74,6 +77,7 @@ class Options:
     time_limit: float | None = None
     deadline: Deadline | None = None
     regions_only: bool = False      # skip every branch with an equality: the open cells only (regions.py)
+    parallel_map: Callable | None = None
 
     def query_ms(self) -> int | None:
         """The limit for the next solver query: ``min(timeout_ms, time remaining)``."""

@@ -140,11 +140,12 @@ def in_ideal(p: Poly, gens: Sequence[Poly], n: int) -> bool:
 
 
 def refine(leaves: list, tree, n: int, timeout_ms: int, stats: smt.Stats, reasons: list, deadline=None,
-           free: int = 0) -> list:
+           free: int = 0, known: dict | None = None) -> list:
     """Attach dimensions to leaves that lack one; split singular cells (two rounds at most).
     ``deadline`` (a :class:`~semialg.core.budget.Deadline`): checked on every cell, and each
     query gets at most the time remaining. ``free``: variables no condition mentions (a lifted
-    program's reciprocals): every cell is a cylinder along them, so they are not counted."""
+    program's reciprocals): every cell is a cylinder along them, so they are not counted.
+    ``known``: dimensions asked ahead, by conditions (:mod:`~semialg.stratification.prefetch`)."""
     from semialg.stratification.branch_tree import Leaf
     out = []
     queue = [(leaf, 0) for leaf in leaves]
@@ -157,7 +158,8 @@ def refine(leaves: list, tree, n: int, timeout_ms: int, stats: smt.Stats, reason
         if deadline is not None:
             deadline.check("refine", len(out), len(out) + len(queue) + 1, unit="cells")
             timeout_ms = deadline.query_ms(timeout_ms)   # the remaining time only shrinks
-        dim, reason, splits = dimension(leaf.conds, n, timeout_ms, stats)
+        found = known.get(leaf.conds) if known else None
+        dim, reason, splits = found if found is not None else dimension(leaf.conds, n, timeout_ms, stats)
         if dim is None and splits and depth < 2:
             for sconds, ssample in split_cell(leaf.conds, leaf.sample, splits, n, timeout_ms, stats, reasons):
                 child = tree.add(leaf.tree_node, tuple(c for c in sconds if c not in leaf.conds))

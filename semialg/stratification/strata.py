@@ -45,7 +45,7 @@ from semialg.core.poly import Poly
 from semialg.frontends.coerce import as_program
 from semialg.frontends.domains import Box
 from semialg.frontends.lift import lift
-from semialg.stratification import nonlinear
+from semialg.stratification import nonlinear, prefetch
 from semialg.stratification.adjacency import adjacency
 from semialg.stratification.branch_tree import Options, Walker
 from semialg.stratification.cells import (
@@ -147,6 +147,12 @@ class Stratification:
     _values: dict = field(repr=False, compare=False, default_factory=dict)   # (node, labels below) -> value
     domain: object = field(repr=False, compare=False, default=None)   # a Box, or the Restriction (Segment/Plane)
     undefined: tuple = ()   # cells where the program has no value: (conditions, sample, labels)
+
+    def __getstate__(self) -> dict:
+        """Pickled without its caches, which are keyed by node identity (a Dask worker rebuilds them)."""
+        state = dict(self.__dict__)
+        state["_walks"], state["_values"] = {}, {}
+        return state
 
     @property
     def n(self) -> int:
@@ -274,10 +280,12 @@ class Stratification:
 
 
 def _stratum(id_, dim, conditions, sample, labels, piece, names) -> Stratum:
-    """A Stratum without the frozen dataclass's per-field ``__setattr__`` (thousands are made at once)."""
+    """A Stratum of the arrangement engine without the frozen dataclass's per-field ``__setattr__``
+    (thousands are made at once). Its conditions are the arrangement's hyperplanes, so ``linear``
+    is known and stored (the cached property's slot)."""
     s = object.__new__(Stratum)
     s.__dict__.update(id=id_, dim=dim, conditions=conditions, sample=sample, labels=labels, piece=piece,
-                      names=names, reason="")
+                      names=names, reason="", linear=True)
     return s
 
 
@@ -368,10 +376,14 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
     walker = Walker(program, options)
     walker.run()
     free = program.lifting.free if program.lifting is not None else 0   # reciprocals: free along every cell
+    pmap = options.parallel_map   # the nonlinear stages' solver questions asked ahead elsewhere (prefetch.py)
+    known = prefetch.dimensions(walker.leaves, n, options.query_ms(), walker.stats, pmap, options.deadline) if pmap else None
     leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons,
-                              options.deadline, free)
+                              options.deadline, free, known)
     frontier = Frontier(n, options.timeout_ms, walker.stats, options.deadline, _root_degrees(program))
     frontier.n_user = program.lifting.n_user if program.lifting is not None else None
+    if pmap:
+        prefetch.frontier_answers(leaves, frontier, n, free, pmap, options.deadline)
     leaves = split_leaves(leaves, walker.tree, n, frontier, walker.stats, walker.reasons, free=free)
     strata = tuple(Stratum(i, leaf.dim, leaf.conds, leaf.sample, leaf.labels, leaf.piece, names, leaf.reason)
                    for i, leaf in enumerate(leaves))

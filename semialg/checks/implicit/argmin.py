@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
 
 from semialg.checks import VerdictResult
 from semialg.checks.implicit.jacsets import Matrix

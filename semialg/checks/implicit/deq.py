@@ -35,7 +35,7 @@ from semialg.checks import VerdictResult
 from semialg.checks.implicit.jacsets import F0, F1, Matrix, det, identity, inverse, matmul
 from semialg.checks.implicit.theorem import EXIT, ImplicitResult, implicit
 from semialg.core.errors import InputError
-from semialg.frontends.equilibrium import DEQLayer, _exact, deq_layer
+from semialg.frontends.equilibrium import DEQLayer, _exact, deq_layer  # noqa: F401 (deq_layer: doctests)
 from semialg.rules import fmt_exact
 
 MAX_PATTERNS = 4096
