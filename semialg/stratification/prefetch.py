@@ -14,7 +14,6 @@ adjacency stage find their answers there. The serial stages then make the same d
 the same order: the strata are those of the serial run. A question they ask that was not
 asked ahead (a cell made by a split) is asked at once, as before.
 
->>> serial = [(1, 2), (3, 4)]
 >>> _batches(list(range(5)), 2)
 [[0, 1], [2, 3], [4]]
 """
