@@ -105,8 +105,11 @@ def instances(quick: bool) -> dict:
 
 
 class Worker:
-    def __init__(self, tree: Path, table: dict):
-        self.proc = subprocess.Popen([sys.executable, "-c", WORKER, str(tree), json.dumps(table)],
+    """A long-lived process of the version in ``tree``: each instance name sent to it is run once
+    and answered with a JSON line ``[seconds, result]`` (``script``: the loop that does it)."""
+
+    def __init__(self, tree: Path, table: dict, script: str = WORKER):
+        self.proc = subprocess.Popen([sys.executable, "-c", script, str(tree), json.dumps(table)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=dict(os.environ, PYTHONPATH=str(tree)))
 
@@ -153,7 +156,7 @@ def main(argv=None) -> int:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
                            capture_output=True)
     print(f"CPU seconds, median of {args.rounds} interleaved rounds; base = {args.base}")
-    print(f"| instance | old s | new s | new/old | old result | new result |")
+    print("| instance | old s | new s | new/old | old result | new result |")
     print("|---|---|---|---|---|---|")
     for name in table:
         old = statistics.median(times[(name, "old")])

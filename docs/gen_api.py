@@ -71,6 +71,7 @@ MODULES = (
     "semialg.frontends.equilibrium",
     "semialg.frontends.argmin",
     "semialg.core.primitives.semialgebraic",
+    "semialg.core.collector",
     "semialg.frontends.jax",
     "semialg.frontends.torch",
     "semialg.frontends.onnx",

@@ -242,3 +242,32 @@ def test_nonlinear_pieces_clarke_contains_gradients_from_both_sides(a, c, s):
     r = clarke_at(f, [a])
     inside, outside = (0 if s == "relu" else -2 * a) + c, 2 * a + c
     assert {v[0][0] for v in r.vertices} == {Q(inside), Q(outside)}
+
+
+# --------------------------------------------------------------------------- the exact hull in the plane
+def _lp_in_hull(point, vertices) -> bool:
+    """The LP of the general path, asked directly: is ``point`` a convex combination of ``vertices``?"""
+    from semialg import smt
+    from semialg.core.poly import Poly
+    const = lambda v: tuple(Poly.constant(0, Q(c)) for c in v)
+    r = smt.convex_query([], 0, members=[(const(point), [const(v) for v in vertices])], timeout_ms=60_000)
+    assert r.status != smt.UNKNOWN
+    return r.status == smt.SAT
+
+
+_plane_points = st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=1, max_size=7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_plane_points, st.tuples(st.integers(-3, 3), st.integers(-3, 3)))
+def test_in_hull_in_the_plane_agrees_with_the_lp(vertices, point):
+    """The monotone-chain test in the plane against the exact LP (collinear and repeated points included)."""
+    assert in_hull(point, vertices) == _lp_in_hull(point, vertices)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_plane_points)
+def test_extreme_points_in_the_plane_are_the_points_outside_the_others_hull(points):
+    distinct = sorted(set((Q(a), Q(b)) for a, b in points))
+    expected = [p for p in distinct if len(distinct) <= 2 or not _lp_in_hull(p, [q for q in distinct if q != p])]
+    assert extreme_points(points) == expected

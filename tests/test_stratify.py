@@ -306,6 +306,28 @@ def test_arrangement_equals_branch_tree(seed):
         assert same_strata(tree, stratify(program, method="smt"))
 
 
+def test_arrangement_strata_keep_a_branch_code():
+    """A global arrangement's strata keep one byte per kink and rebuild their labels and
+    conditions on access: the same values as the branch tree's, through pickling, equality,
+    hashing and dataclass replace."""
+    import dataclasses
+    import pickle
+    program = parse(layer(generic_lines(6, seed=3)))
+    auto, tree = stratify(program), stratify(program, method="tree")
+    assert auto.stats["method"] == "arrangement"
+    for a, t in zip(auto.strata, tree.strata):
+        assert "labels" not in vars(a) and "conditions" not in vars(a)
+        assert (a.labels, a.conditions) == (t.labels, t.conditions)
+        same = dataclasses.replace(t, sample=a.sample)   # the engines choose different samples
+        assert a == same and hash(a) == hash(same)
+        back = pickle.loads(pickle.dumps(a))
+        assert back == a and back.conditions == a.conditions
+        moved = dataclasses.replace(a, reason="moved")
+        assert (moved.labels, moved.conditions, moved.reason) == (a.labels, a.conditions, "moved")
+    with pytest.raises(AttributeError):
+        auto.strata[0].no_such_field
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_double_description_equals_z3_on_bent_nets(seed):
     program = parse(net([2, 3, 3] if seed % 2 else [3, 3, 2], seed))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd
 from typing import Sequence
 
 from semialg import smt
@@ -172,19 +173,82 @@ def _directions(point, vertices) -> list:
     return [u for u in dirs if any(u)]
 
 
+def _cross(o, a, b) -> Fraction:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def _hull_2d(pts: Sequence[tuple]) -> list[tuple]:
+    """The vertices of the convex hull of sorted, distinct points in the plane, counter-clockwise
+    from the least: Andrew's monotone chain with exact cross products (a point on an edge, a
+    zero turn, is not a vertex). Every step is exact, so no LP is needed in the plane.
+
+    >>> _hull_2d([(0, 0), (1, 0), (1, 1), (2, 0), (0, 2)])
+    [(0, 0), (2, 0), (0, 2)]
+    """
+    if len(pts) <= 2:
+        return list(pts)
+    lower: list = []
+    for p in pts:
+        while len(lower) >= 2 and _cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list = []
+    for p in reversed(pts):
+        while len(upper) >= 2 and _cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    hull = lower[:-1] + upper[:-1]
+    return hull if len(hull) >= 2 else [pts[0], pts[-1]]
+
+
+def _fractions(vec) -> tuple:
+    return tuple(v if type(v) is Fraction else Fraction(v) for v in vec)
+
+
+def _integers(points: Sequence[tuple]) -> list[tuple[int, int]]:
+    """Rational points (Fractions) times the least common denominator of their coordinates: the
+    same turns (every cross product is multiplied by its square), in integer arithmetic."""
+    den = 1
+    for p in points:
+        for v in p:
+            d = v.denominator
+            if d != 1:
+                den = den * d // gcd(den, d)
+    return [tuple(v.numerator * (den // v.denominator) for v in p) for p in points]
+
+
+def _extreme_2d(pts: Sequence[tuple]) -> list[tuple]:
+    """The extreme points of sorted, distinct rational points in the plane, sorted."""
+    back = dict(zip(_integers(pts), pts))
+    return sorted(back[q] for q in _hull_2d(sorted(back)))
+
+
+def _in_hull_2d(point: tuple, vertices: Sequence[tuple]) -> bool:
+    """Is ``point`` in the convex hull of ``vertices`` (the plane, exact)?"""
+    scaled = _integers([point, *vertices])
+    point = scaled[0]
+    hull = _hull_2d(sorted(set(scaled[1:])))
+    if len(hull) == 1:
+        return point == hull[0]
+    if len(hull) == 2:   # a segment: collinear, and between the ends
+        a, b = hull
+        return _cross(a, b, point) == 0 and min(a, b) <= point <= max(a, b)
+    return all(_cross(a, b, point) >= 0 for a, b in zip(hull, hull[1:] + hull[:1]))
+
+
 def in_hull(point: Sequence[Fraction], vertices: Sequence[Sequence[Fraction]], timeout_ms: int = 60_000) -> bool:
     """Exact membership of a rational point in the convex hull of rational points (an exact LP).
 
-    Exact shortcuts first (a vertex; a separating functional among the axes and
-    ``point - centroid``; a segment), then the LP of :func:`semialg.smt.convex_query`.
+    Exact shortcuts first (a vertex; in the plane, the exact hull; a separating functional among
+    the axes and ``point - centroid``; a segment), then the LP of :func:`semialg.smt.convex_query`.
 
     >>> in_hull((Fraction(0), Fraction(0)), [(1, 0), (-1, 1), (-1, -1)])
     True
     >>> in_hull((1, 1), [(1, 0), (-1, 1), (-1, -1)])
     False
     """
-    point = tuple(Fraction(v) for v in point)
-    vertices = [tuple(Fraction(v) for v in vx) for vx in vertices]
+    point = _fractions(point)
+    vertices = [_fractions(vx) for vx in vertices]
     if not vertices:
         return False
     if point in vertices:
@@ -193,6 +257,8 @@ def in_hull(point: Sequence[Fraction], vertices: Sequence[Sequence[Fraction]], t
         return False
     if len(point) == 1:
         return min(v[0] for v in vertices) <= point[0] <= max(v[0] for v in vertices)
+    if len(point) == 2:
+        return _in_hull_2d(point, vertices)
     for u in _directions(point, vertices):
         if _dot(u, point) > max(_dot(u, v) for v in vertices):
             return False  # a separating hyperplane: an exact certificate
@@ -210,17 +276,20 @@ def in_hull(point: Sequence[Fraction], vertices: Sequence[Sequence[Fraction]], t
 def extreme_points(points: Sequence[Sequence[Fraction]]) -> list[tuple[Fraction, ...]]:
     """The extreme points of the convex hull of finitely many rational points, sorted (exact).
 
-    A point that is the unique maximiser of a linear functional is extreme (checked
-    exactly for the axes and ``p - centroid``); the others are decided by an LP each.
+    In the plane, the exact monotone-chain hull. Otherwise a point that is the unique maximiser
+    of a linear functional is extreme (checked exactly for the axes and ``p - centroid``); the
+    others are decided by an LP each.
 
     >>> extreme_points([(0, 0), (2, 0), (0, 2), (1, 1), (Fraction(1, 2), Fraction(1, 2)), (0, 0)])
     [(Fraction(0, 1), Fraction(0, 1)), (Fraction(0, 1), Fraction(2, 1)), (Fraction(2, 1), Fraction(0, 1))]
     """
-    pts = sorted(set(tuple(Fraction(v) for v in p) for p in points))
+    pts = sorted(set(_fractions(p) for p in points))
     if len(pts) <= 2:
         return pts
     if len(pts[0]) == 1:
         return [pts[0], pts[-1]]
+    if len(pts[0]) == 2:
+        return _extreme_2d(pts)
     base = pts[0]
     if len(pts) <= len(base) + 1 and rank([[a - b for a, b in zip(p, base)] for p in pts[1:]]) == len(pts) - 1:
         return pts  # affinely independent: a simplex, every point is a vertex

@@ -27,6 +27,7 @@ from fractions import Fraction
 from semialg.checks.geometry import NO, UNKNOWN, YES, projection_violation
 from semialg.checks.lifted import confirm_in_user_space, nonfinite_witness, with_reciprocals_stratum
 from semialg.core.budget import Deadline
+from semialg.core.collector import fewer_collections
 from semialg.rules import Rule, field_polys
 from semialg.stratification import Stratification, Stratum, exact_sign, point_sympy
 
@@ -60,6 +61,7 @@ class StratumReport:
     reason: str = ""
 
 
+@fewer_collections()
 def projection_checks(strat: Stratification, rule: Rule, timeout_ms: int, progress=None, method: str = "algebra",
                       deadline: Deadline | None = None):
     """Decide every asked stratum in order: ``(reports, witness, unknowns)``; after the first
@@ -176,6 +178,7 @@ def witness_at(strat, s: Stratum, k: int, v, answer, kind, source_id, timeout_ms
     return Witness(s.id, k, x, d, df, fv, value, source, confirmation)
 
 
+@fewer_collections()
 def check_block(strat: Stratification, rule: Rule, ids: range, timeout_ms: int, method: str,
                 seconds_left: float | None):
     """The serial walk over the strata ``ids`` (a block of consecutive ids), as a task on a worker:

@@ -121,17 +121,16 @@ def _regions(args: argparse.Namespace, program, domain) -> int:
         raise InputError("--regions takes no domain: it lists the open cells of the whole space")
     t1 = time.perf_counter()
     deadline = Deadline.of(args.time_limit)
-    sink = None
-    if args.jsonl:
-        import json
+    import json
 
-        from semialg.stratification.render import sample_text
-        names = list(program.inputs)
+    from semialg.stratification.render import sample_text
+    names = list(program.inputs)
 
-        def sink(s):
-            sys.stdout.write(json.dumps({"id": s.id, "sample": [sample_text(v) for v in s.sample],
-                                         "piece": [p.to_str(names) for p in s.piece],
-                                         "conditions": s.condition_text()}) + "\n")
+    def write_line(s):   # --jsonl: each region as it is found, not kept
+        sys.stdout.write(json.dumps({"id": s.id, "sample": [sample_text(v) for v in s.sample],
+                                     "piece": [p.to_str(names) for p in s.piece],
+                                     "conditions": s.condition_text()}) + "\n")
+    sink = write_line if args.jsonl else None
     try:
         found = regions(program, timeout=max(0.0, args.timeout), time_limit=args.time_limit,
                         progress=_progress("regions"), sink=sink)
@@ -142,7 +141,6 @@ def _regions(args: argparse.Namespace, program, domain) -> int:
         doc.update({"verdict": "computed" if found.complete else "unknown", "regions_only": True,
                     "n_regions": found.stats["regions"], "complete": found.complete, "reasons": list(found.reasons),
                     "stats": found.stats})
-        import json
         sys.stdout.write(json.dumps(report.to_jsonable(doc)) + "\n")
     elif args.json:
         doc = report.header("strata", program.to_text(), program.inputs)

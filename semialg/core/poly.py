@@ -28,7 +28,7 @@ Number = Fraction | int
 class Poly:
     """An immutable polynomial in ``nvars`` variables with rational coefficients."""
 
-    __slots__ = ("nvars", "terms", "_hash", "_linear")
+    __slots__ = ("nvars", "terms", "_hash", "_linear", "_gradient")
 
     def __init__(self, nvars: int, terms: Mapping[tuple[int, ...], Number] | None = None):
         self.nvars = nvars
@@ -37,6 +37,7 @@ class Poly:
         }
         self._hash: int | None = None
         self._linear: bool | None = None
+        self._gradient: tuple | None = None
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -46,6 +47,7 @@ class Poly:
         p.terms = terms
         p._hash = None
         p._linear = None
+        p._gradient = None
         return p
 
     @classmethod
@@ -198,14 +200,14 @@ class Poly:
 
     def eval(self, point: Sequence) -> Fraction:
         """Exact value at a rational point (any field that supports + and * works)."""
-        total = Fraction(0)
+        total = None
         for m, c in self.terms.items():
             term = c
             for v, e in zip(point, m):
                 if e:
                     term = term * (v if e == 1 else v ** e)
-            total = total + term
-        return total
+            total = term if total is None else total + term
+        return Fraction(0) if total is None else total
 
     def diff(self, index: int) -> "Poly":
         terms = {}
@@ -218,10 +220,17 @@ class Poly:
         return Poly._raw(self.nvars, terms)
 
     def gradient(self) -> tuple["Poly", ...]:
-        if self.is_linear:   # constants, read off the coefficients (a piece of a piecewise-linear program)
-            zero = (0,) * self.nvars
-            return tuple(Poly._raw(self.nvars, {zero: c} if c else {}) for c in self.linear_coeffs())
-        return tuple(self.diff(i) for i in range(self.nvars))
+        """The partial derivatives. Memoised: a piece's gradient is asked once per neighbour of
+        its stratum (the Clarke generators of each lower-dimensional stratum below it)."""
+        grad = self._gradient
+        if grad is None:
+            if self.is_linear:   # constants, read off the coefficients (a piece of a piecewise-linear program)
+                zero = (0,) * self.nvars
+                grad = tuple(Poly._raw(self.nvars, {zero: c} if c else {}) for c in self.linear_coeffs())
+            else:
+                grad = tuple(self.diff(i) for i in range(self.nvars))
+            self._gradient = grad
+        return grad
 
     def compose(self, images: Sequence["Poly"]) -> "Poly":
         """Substitute ``x_i -> images[i]`` (polynomials in another number of variables)."""

@@ -48,16 +48,16 @@ from semialg.core.poly import nullspace, rank
 Plane = tuple  # (a_1, ..., a_n, c) integers: the affine function a·x + c
 
 
-@dataclass
+@dataclass(slots=True)
 class Face:
     """One face: sign vector (``bytes``, ``sign + 1`` per hyperplane), sample
-    ``num / den``, the values ``a_i·num + c_i·den`` (same signs as ``h_i`` at the
-    sample), the mask of hyperplanes vanishing on it, its dimension."""
+    ``num / den``, the mask of hyperplanes vanishing on it, its dimension. (The values of
+    the hyperplanes at the sample are recomputed when the face is stepped from, not kept:
+    with k hyperplanes they would be k integers per face, most of a large layer's memory.)"""
 
     sigma: bytes
     num: tuple
     den: int
-    values: tuple
     zmask: int
     dim: int
 
@@ -191,7 +191,7 @@ class _Enumerator:
             if not v:
                 zmask |= 1 << i
         self.index[sigma] = len(self.faces)
-        self.faces.append(Face(sigma, num, den, values, zmask, dim))
+        self.faces.append(Face(sigma, num, den, zmask, dim))
         return len(self.faces) - 1, True
 
     # -- step 1: minimal flats --------------------------------------------------
@@ -280,6 +280,7 @@ class _Enumerator:
         face = self.faces[g]
         sigma = face.sigma
         index, covers = self.index, self.covers
+        values = None
         for lmask, d, delta, flips in self.upper_flats(face.zmask, face.dim):
             K = None
             for s in (1, -1):
@@ -290,38 +291,37 @@ class _Enumerator:
                 idx = index.get(key)
                 if idx is None:
                     if K is None:
-                        K = self._step_size(face, delta)
-                    idx = self._new_face(face, d, delta, s, K, key, lmask)
+                        if values is None:
+                            values = self._values(face.num, face.den)
+                        K = self._step_size(face.den, values, delta)
+                    idx = self._new_face(face, d, s, K, key, lmask)
                 covers.append((g, idx))
 
     @staticmethod
-    def _step_size(face: Face, delta: tuple) -> int:
+    def _step_size(den: int, values: tuple, delta: tuple) -> int:
         """The least integer K with ``|a_i·d| · den < K · |v_i|`` for every hyperplane nonzero
         at the sample (``v_i = den · h_i(p)``): then no such hyperplane changes sign between
         ``p`` and ``p ± d/K``, since ``den · h_i(p ± d/K) = v_i ± den · a_i·d / K``."""
-        den = face.den
         big = 0
-        for v, dl in zip(face.values, delta):
+        for v, dl in zip(values, delta):
             if v and dl:
                 q = (abs(dl) * den) // abs(v)
                 if q > big:
                     big = q
         return big + 1
 
-    def _new_face(self, face: Face, d, delta, s: int, K: int, sigma: bytes, lmask: int) -> int:
+    def _new_face(self, face: Face, d, s: int, K: int, sigma: bytes, lmask: int) -> int:
         num, den = face.num, face.den
         dK = den * K
         nn = [a * K + s * b * den for a, b in zip(num, d)]
-        vals = [v * K + s * dl * den for v, dl in zip(face.values, delta)]
         gg = dK
         for x in nn:
             gg = gcd(gg, x)
         if gg > 1:
             nn = [x // gg for x in nn]
-            vals = [x // gg for x in vals]
             dK //= gg
         self.index[sigma] = len(self.faces)
-        self.faces.append(Face(sigma, tuple(nn), dK, tuple(vals), lmask, face.dim + 1))
+        self.faces.append(Face(sigma, tuple(nn), dK, lmask, face.dim + 1))
         return len(self.faces) - 1
 
 

@@ -152,14 +152,53 @@ def _node_plan(i: int, node: Node, args: list, plane_index: dict, polys: list) -
     return NodePlan(i, idx, table, tuple(b.label for b in branches), tuple(b.value for b in branches), conds)
 
 
+class BranchCodes:
+    """A stratum's labels and conditions from its *branch code* (``bytes``: the branch index
+    of every branching node, in order), rebuilt on each access. A layer of k kinks has about
+    2k² strata, each with k labels and k conditions: kept as two tuples they were 16 bytes per
+    kink per stratum (4 KB at k = 256, most of the stratification's memory); a code is one byte.
+
+    >>> from semialg.frontends.text import parse
+    >>> plan = plan_global(parse("relu(x) + abs(y)").outputs, 2, ("x", "y"))
+    >>> table = BranchCodes(plan)
+    >>> table.labels(bytes([2, 0])), [(str(p), s) for p, s in table.conditions(bytes([2, 0]))]
+    (('pos', 'neg'), [('Poly(x0)', 1), ('Poly(x1)', -1)])
+    """
+
+    __slots__ = ("node_labels", "branch_conds", "shared")
+
+    def __init__(self, plan: "GlobalPlan"):
+        self.node_labels = [p.labels for p in plan.nodes]
+        condtab = [{s: (q, s) for s in (-1, 0, 1)} for q in plan.polys]
+        # per node, per branch: its conditions as (plane index, (Poly, sign)), the pairs shared by all strata
+        self.branch_conds = [[tuple((k, condtab[k][s]) for k, s in c) if c is not None else () for c in p.conds]
+                             for p in plan.nodes]
+        self.shared = len({k for p in plan.nodes for k in p.planes}) < sum(len(p.planes) for p in plan.nodes)
+
+    def labels(self, code: bytes) -> tuple:
+        return tuple([labels[c] for labels, c in zip(self.node_labels, code)])
+
+    def conditions(self, code: bytes) -> tuple:
+        """The conditions the tree walk would collect: path order, a plane named twice kept once."""
+        if not self.shared:
+            return tuple([cond for conds, c in zip(self.branch_conds, code) for _, cond in conds[c]])
+        seen, out = set(), []
+        for conds, c in zip(self.branch_conds, code):
+            for k, cond in conds[c]:
+                if k not in seen:
+                    seen.add(k)
+                    out.append(cond)
+        return tuple(out)
+
+
 @dataclass
 class GlobalResult:
     """Faces that became strata, in tree-walk order, with what the strata need."""
 
     faces: Faces
     face_ids: list           # face index of each stratum
-    conds: list              # per stratum: tuple of (Poly, sign)
-    labels: list
+    codes: list              # per stratum: its branch code (labels and conditions: ``table``)
+    table: BranchCodes
     pieces: list
     locator: "FaceLocator"
     seconds_faces: float = 0.0
@@ -207,7 +246,10 @@ def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Se
     out_pos = [pos[id(o)] for o in output_nodes]
     domain_pos = pos[id(domain)] if domain is not None else None
     needed = _needed_positions(order, pos, out_pos + ([domain_pos] if domain_pos is not None else []), plan.fixed)
-    steps = [(i, node_idx.get(i), deps[i], [pos[id(a)] for a in order[i].args], {})
+    # a node that depends on every branching node (a layer's sum) differs on every face: no memo
+    # (its keys would be a k-tuple per face, the largest object of a wide layer's stratification)
+    steps = [(i, node_idx.get(i), deps[i], [pos[id(a)] for a in order[i].args],
+              {} if len(deps[i]) < len(nodes) or len(nodes) == 1 else None)
              for i in needed if i not in plan.fixed]
     template = [plan.fixed.get(i) for i in range(len(order))]
     lookups = []
@@ -216,9 +258,6 @@ def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Se
             lookups.append((p.planes[0], [p.table.get((s,)) for s in (-1, 0, 1)], None))
         else:
             lookups.append((None, p.table, p.planes))
-    shared = len({k for p in nodes for k in p.planes}) < sum(len(p.planes) for p in nodes)
-    condtab = [{s: (q, s) for s in (-1, 0, 1)} for q in plan.polys]
-    branch_conds = [[tuple((k, condtab[k][s]) for k, s in c) if c is not None else () for c in p.conds] for p in nodes]
     rows = []
     for f_id, face in enumerate(faces.faces):
         if deadline is not None and not f_id & 255:
@@ -228,7 +267,10 @@ def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Se
               for k, tab, planes in lookups]
         vals = template[:]
         for i, b, dep, args, memo in steps:
-            key = ch[dep[0]] if len(dep) == 1 else tuple([ch[d] for d in dep])
+            if memo is None:
+                vals[i] = smooth_value(order[i], [vals[j] for j in args], n, var_index)
+                continue
+            key = ch[dep[0]] if len(dep) == 1 else bytes([ch[d] for d in dep])
             hit = memo.get(key)
             if hit is None:
                 if b is not None:
@@ -239,21 +281,12 @@ def run_global(plan: GlobalPlan, n: int, inputs: Sequence[str], output_nodes: Se
             vals[i] = hit
         if prune_domain and domain_pos is not None and not vals[domain_pos]:
             continue
-        if shared:
-            seen, conds = set(), []
-            for b, c in enumerate(ch):
-                for k, cond in branch_conds[b][c]:
-                    if k not in seen:
-                        seen.add(k)
-                        conds.append(cond)
-        else:
-            conds = [cond for b, c in enumerate(ch) for _, cond in branch_conds[b][c]]
-        rows.append((tuple(ch), f_id, tuple(conds), tuple([vals[j] for j in out_pos])))
+        # the branch code (each index < 256): the tree walk's order is the codes' order
+        rows.append((bytes(ch), f_id, tuple([vals[j] for j in out_pos])))
     rows.sort(key=lambda r: r[0])
     stratum_of_face = {r[1]: k for k, r in enumerate(rows)}
-    labels = [tuple([p.labels[c] for p, c in zip(nodes, r[0])]) for r in rows]
-    return GlobalResult(faces, [r[1] for r in rows], [r[2] for r in rows], labels,
-                        [r[3] for r in rows], FaceLocator(faces, stratum_of_face), seconds_faces)
+    return GlobalResult(faces, [r[1] for r in rows], [r[0] for r in rows], BranchCodes(plan),
+                        [r[2] for r in rows], FaceLocator(faces, stratum_of_face), seconds_faces)
 
 
 def _needed_positions(order, pos, targets, fixed) -> list[int]:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 from semialg.core.budget import Deadline
+from semialg.core.collector import fewer_collections
 from semialg.core.errors import InputError
 from semialg.frontends.coerce import as_program
 from semialg.frontends.lift import needs_lifting
@@ -83,6 +84,7 @@ class _Sink:
         return iter(())
 
 
+@fewer_collections()
 def regions(program, *, variables=None, timeout: float = 60.0, time_limit: float | None = None,
             progress=None, sink=None) -> Regions:
     """The open cells (linear regions) of ``program``, exactly.

@@ -36,9 +36,10 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from semialg.core.budget import Deadline
+from semialg.core.collector import fewer_collections
 from semialg.core.dag import Node, Program, walk_postorder
 from semialg.core.errors import InputError
 from semialg.core.poly import Poly
@@ -63,6 +64,9 @@ from semialg.stratification.cells import (
 from semialg.stratification.fastpath import plan_global, run_global
 from semialg.stratification.frontier import Frontier, split_leaves
 from semialg.stratification.in_box import in_box
+
+if TYPE_CHECKING:   # networkx is loaded only when a graph is asked for
+    import networkx as nx
 
 __all__ = ["Options", "Stratum", "Stratification", "StratifyError", "stratify", "exact_sign", "normalize",
            "is_branching"]
@@ -104,6 +108,15 @@ class Stratum:
 
     def sample_float(self) -> tuple[float, ...]:
         return tuple(float(v) for v in self.sample)
+
+    def __getattr__(self, name: str):
+        """A stratum of a global arrangement keeps its ``labels`` and ``conditions`` as a branch
+        code and rebuilds them here, on each access (:class:`~semialg.stratification.fastpath.BranchCodes`)."""
+        if name in ("labels", "conditions"):
+            state = self.__dict__
+            if "_code" in state:
+                return getattr(state["_table"], name)(state["_code"])
+        raise AttributeError(f"'Stratum' object has no attribute '{name}'")
 
     def __repr__(self) -> str:
         sample = ", ".join(str(v) for v in self.sample)
@@ -279,12 +292,13 @@ class Stratification:
         return evaluate_memoized(order, self.program.inputs, labels, deps, self._values)
 
 
-def _stratum(id_, dim, conditions, sample, labels, piece, names) -> Stratum:
+def _stratum(id_, dim, code, table, sample, piece, names) -> Stratum:
     """A Stratum of the arrangement engine without the frozen dataclass's per-field ``__setattr__``
-    (thousands are made at once). Its conditions are the arrangement's hyperplanes, so ``linear``
-    is known and stored (the cached property's slot)."""
+    (thousands are made at once), its labels and conditions as a branch code (``Stratum.__getattr__``).
+    Its conditions are the arrangement's hyperplanes, so ``linear`` is known and stored (the cached
+    property's slot)."""
     s = object.__new__(Stratum)
-    s.__dict__.update(id=id_, dim=dim, conditions=conditions, sample=sample, labels=labels, piece=piece,
+    s.__dict__.update(id=id_, dim=dim, _code=code, _table=table, sample=sample, piece=piece,
                       names=names, reason="", linear=True)
     return s
 
@@ -322,6 +336,7 @@ def stratify(program, options: Options | None = None, *, variables=None, data=No
     return strat if local is None else replace(strat, domain=local)
 
 
+@fewer_collections()
 def _stratify_program(program, options: Options | None = None, *, variables=None, **kwargs) -> Stratification:
     """Stratify ``program`` (text, a Program, a builder expression, sympy, or a list of them):
     every cell of its branch tree, as strata with adjacency.
@@ -359,7 +374,7 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
         res = run_global(plan, n, program.inputs, program.outputs, options.domain, options.max_strata,
                          options.progress, options.prune_domain, options.deadline)
         faces = res.faces.faces
-        strata = tuple(_stratum(k, faces[f].dim, res.conds[k], faces[f].point(), res.labels[k], res.pieces[k], names)
+        strata = tuple(_stratum(k, faces[f].dim, res.codes[k], res.table, faces[f].point(), res.pieces[k], names)
                        for k, f in enumerate(res.face_ids))
         t1 = time.perf_counter()
         up = res.faces.closure_above()
