@@ -3,7 +3,8 @@
 Each run is a fresh process (so z3's caches are cold in both), interleaved serial / workers
 over the rounds. Columns: the wall-clock medians of stratify + check (the cluster's start-up is
 its own column: paid once per command), their ratio (serial / workers: above 1 is a speed-up),
-and the CPU seconds of the calling process. Wall time is what parallel work buys; the machine
+the CPU seconds of the calling process, and the stratification's own wall medians (a tree
+engine's subtrees are walked on the workers). Wall time is what parallel work buys; the machine
 is shared and noisy, so read the ratios.
 
 Usage: python benchmarks/parallel.py [--rounds N] [--workers N] [--quick]
@@ -32,6 +33,7 @@ def instances(quick: bool) -> dict:
     if not quick:
         out["2-D layer of 64 ReLUs"] = relu_layer(64, 2, 642)
         out["3-D net [3,10,10] (tree)"] = relu_net([3, 10, 10, 1], 7)
+        out["3-D net [3,12,12] (tree)"] = relu_net([3, 12, 12, 1], 7)
         out["nonlinear: 3 circles + 2 lines"] = ("relu(x**2 + y**2 - 1) + relu((x-1)**2 + y**2 - 2) + "
                                                   "relu(x**2 + (y-1)**2 - 3) + abs(x - y) + abs(x + 2*y - 1)")
     return out
@@ -51,7 +53,8 @@ def one(text: str, workers: int) -> dict:
     else:
         up = 0.0
         r = check(text)
-    return {"startup": up, "work": r.timings["stratify"] + r.timings["check"], "cpu": time.process_time() - c0,
+    return {"startup": up, "work": r.timings["stratify"] + r.timings["check"], "stratify": r.timings["stratify"],
+            "cpu": time.process_time() - c0,
             "verdict": r.verdict, "strata": len(r.stratification.strata)}
 
 
@@ -77,7 +80,8 @@ def main() -> None:
     print(f"check, serial vs {args.workers} local Dask workers: wall medians of {args.rounds} interleaved rounds, "
           "fresh processes")
     print(f"{'instance':<32} {'strata':>7} {'serial s':>9} {'workers s':>10} {'serial/workers':>15} "
-          f"{'cluster up s':>13} {'cpu serial':>11} {'cpu caller':>11}  same verdict")
+          f"{'cluster up s':>13} {'cpu serial':>11} {'cpu caller':>11} {'stratify: serial s':>19} {'workers s':>10}"
+          "  same verdict")
     for name, text in instances(args.quick).items():
         serial, par = [], []
         for r in range(args.rounds):
@@ -90,7 +94,8 @@ def main() -> None:
         same = all(x["verdict"] == serial[0]["verdict"] and x["strata"] == serial[0]["strata"] for x in serial + par)
         print(f"{name:<32} {serial[0]['strata']:>7} {s:>9.2f} {p:>10.2f} {s / p:>14.2f}x {up:>13.2f} "
               f"{statistics.median(x['cpu'] for x in serial):>11.2f} {statistics.median(x['cpu'] for x in par):>11.2f}"
-              f"  {same}", flush=True)
+              f" {statistics.median(x['stratify'] for x in serial):>19.2f} "
+              f"{statistics.median(x['stratify'] for x in par):>10.2f}  {same}", flush=True)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ MODULES = (
     "semialg.stratification.in_box",
     "semialg.stratification.regions",
     "semialg.stratification.prefetch",
+    "semialg.stratification.subtrees",
     "semialg.report",
     "semialg.plot",
     "semialg.frontends.native",

@@ -1,6 +1,7 @@
-"""semialg.checks.parallel and semialg.stratification.prefetch: the strata's questions on a local
-2-worker Dask cluster give the serial run's answers (verdict, reason, witness, every stratum's
-report, the strata and their adjacency)."""
+"""semialg.checks.parallel, semialg.stratification.prefetch and semialg.stratification.subtrees:
+the strata's questions and the branch tree's subtrees on a local 2-worker Dask cluster give the
+serial run's answers (verdict, reason, witness, every stratum's report, the strata and their
+adjacency)."""
 from __future__ import annotations
 
 import json
@@ -75,6 +76,21 @@ def test_prefetched_nonlinear_stratification_has_the_serial_strata(client):
     assert [(s.conditions, s.dim, s.labels) for s in serial.strata] == [(s.conditions, s.dim, s.labels) for s in ahead.strata]
     assert serial.above == ahead.above and serial.reasons == ahead.reasons
     assert ahead.stats["solver_calls"] >= serial.stats["solver_calls"] > 0   # the workers' solver work is counted
+
+
+def test_subtrees_on_two_workers_give_the_serial_stratification(client):
+    """A bent net's branch tree cut into subtrees, walked on the workers, grafted back."""
+    text = ("relu(2*relu(x + y - 1) - relu(x - 2*y) + relu(3*x + y + 2) - 1) + "
+            "relu(relu(x + y - 1) + relu(-x + y) - relu(3*x + y + 2) + 2) + relu(relu(x - 2*y) - relu(-x + y) - 1)")
+    sizes = []
+    pmap = parallel.dask_map(client)
+    counting = lambda f, items, deadline=None: (sizes.append((f.__name__, len(items))), pmap(f, items, deadline))[1]
+    serial = stratify(parse(text))
+    split = stratify(parse(text), parallel_map=counting)
+    assert serial.stats["method"] == "tree" and ("walk_subtree", sizes[0][1]) == sizes[0] and sizes[0][1] >= 2
+    assert [(s.conditions, s.dim, s.sample, s.labels, s.piece) for s in serial.strata] == \
+        [(s.conditions, s.dim, s.sample, s.labels, s.piece) for s in split.strata]
+    assert serial.above == split.above and serial.reasons == split.reasons
 
 
 def test_merge_keeps_serial_order_and_drops_notes_after_the_witness():

@@ -141,7 +141,8 @@ def check(function, variables=None, rule: str | Rule | None = None, overrides: S
 
     ``client``: a Dask ``distributed.Client`` (:func:`semialg.checks.parallel.cluster`): a
     nonlinear program's dimension and frontier questions are asked on its workers ahead of the
-    serial stratification stages, and the strata's projection-formula questions are decided
+    serial stratification stages, a piecewise-linear branch tree is walked there in subtrees,
+    and the strata's projection-formula questions are decided
     there in blocks; the strata, reports, witness and verdict are those of the serial run (a
     lifted program's check phase, which first looks for a NaN/inf value over all strata, stays
     serial).

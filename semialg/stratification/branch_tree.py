@@ -65,7 +65,9 @@ class Options:
     :func:`~semialg.stratification.stratify` raises :class:`~semialg.core.budget.TimeLimitReached`.
     ``parallel_map``: a ``map(function, items, deadline) -> list`` run on other processes
     (:func:`semialg.checks.parallel.dask_map`): a nonlinear program's dimension and frontier
-    questions are asked through it ahead of the serial stages, with the same strata."""
+    questions are asked through it ahead of the serial stages, and a piecewise-linear program's
+    branch tree is walked through it in subtrees (:mod:`~semialg.stratification.subtrees`), with
+    the same strata."""
 
     timeout_ms: int = 10_000
     domain: Node | None = None
@@ -375,14 +377,45 @@ class Walker:
         return None
 
     def run(self):
-        t0 = time.perf_counter()
-        last = t0
-        stack: list[_Frame] = []
+        """Walk the whole tree: ``leaves``, ``tree`` and ``undefined`` are filled."""
+        frame = self.start()
+        self.walk([frame] if frame is not None else [])
+        self.finish()
+
+    def start(self) -> _Frame | None:
+        """The root cell (R^n) advanced to its first branching node with several feasible branches."""
         origin = tuple(Fraction(0) for _ in range(self.n))  # the root cell is R^n: any point witnesses it
         root_cone = Cone.whole_space(self.n) if self.use_cones else None
-        frame = self._advance(0, None if root_cone else origin, root_cone, 0)
-        if frame is not None:
-            stack.append(frame)
+        return self._advance(0, None if root_cone else origin, root_cone, 0)
+
+    def finish(self) -> None:
+        """Each leaf's sample and dimension from its cone (a linear cell)."""
+        for leaf in self.leaves:
+            if leaf.sample is None:
+                leaf.sample = _cone_point(leaf.cone)
+            if leaf.cone is not None:
+                leaf.dim = leaf.cone.dim
+
+    def take(self, frame: _Frame):
+        """Take the next pending branch of ``frame``: its conditions pushed, its value and label set;
+        ``(tree node, point, cone)`` of the child cell, or None when the branch leaves the domain."""
+        self._restore(frame)
+        label, value, new, point, cone = frame.pending.pop()
+        self._push(new)
+        self.values[frame.pos] = value
+        self.labels[frame.pos] = label
+        if frame.pos == self.domain_pos and not value:
+            return None  # this branch leaves the domain
+        return self.tree.add(frame.tree_node, tuple(new), frame.only and not self.reasons), point, cone
+
+    def descend(self, frame: _Frame, child: int, point, cone) -> _Frame | None:
+        """Advance the child cell taken from ``frame`` to its next frame (None at a leaf)."""
+        return self._advance(frame.pos + 1, point, cone, child)
+
+    def walk(self, stack: list):
+        """Depth first from the frames on ``stack`` until every branch below them is taken."""
+        t0 = time.perf_counter()
+        last = t0
         progress = self.options.progress
         deadline = self.options.deadline
         steps = 0
@@ -391,18 +424,13 @@ class Walker:
             if deadline is not None and not steps & 63:
                 deadline.check("stratify", len(self.leaves), unit="strata")
             frame = stack[-1]
-            self._restore(frame)
             if not frame.pending:
                 stack.pop()
                 continue
-            label, value, new, point, cone = frame.pending.pop()
-            self._push(new)
-            self.values[frame.pos] = value
-            self.labels[frame.pos] = label
-            if frame.pos == self.domain_pos and not value:
-                continue  # this branch leaves the domain
-            child = self.tree.add(frame.tree_node, tuple(new), frame.only and not self.reasons)
-            nxt = self._advance(frame.pos + 1, point, cone, child)
+            taken = self.take(frame)
+            if taken is None:
+                continue
+            nxt = self.descend(frame, *taken)
             if nxt is not None:
                 stack.append(nxt)
             if progress is not None and time.perf_counter() - last > 1.0:
@@ -410,11 +438,6 @@ class Walker:
                 progress(len(self.leaves), last - t0)
             if len(self.leaves) > self.options.max_strata:
                 raise StratifyError(f"more than {self.options.max_strata} strata; restrict the domain")
-        for leaf in self.leaves:
-            if leaf.sample is None:
-                leaf.sample = _cone_point(leaf.cone)
-            if leaf.cone is not None:
-                leaf.dim = leaf.cone.dim
 
 
 def _cone_point(cone: Cone) -> tuple:

@@ -46,7 +46,7 @@ from semialg.core.poly import Poly
 from semialg.frontends.coerce import as_program
 from semialg.frontends.domains import Box
 from semialg.frontends.lift import lift
-from semialg.stratification import nonlinear, prefetch
+from semialg.stratification import nonlinear, prefetch, subtrees
 from semialg.stratification.adjacency import adjacency
 from semialg.stratification.branch_tree import Options, Walker
 from semialg.stratification.cells import (
@@ -388,10 +388,13 @@ def _stratify_program(program, options: Options | None = None, *, variables=None
             options.progress(len(strata), t2 - t0)
         return _mark_domain(Stratification(program, tuple(plan.order[p.pos] for p in plan.nodes), strata, above,
                                            True, (), stats, res.locator), options)
-    walker = Walker(program, options)
-    walker.run()
+    pmap = options.parallel_map   # solver questions and subtrees handed to other processes (prefetch, subtrees)
+    if pmap and subtrees.splittable(program, options):
+        walker = subtrees.walk(program, options, pmap)
+    else:
+        walker = Walker(program, options)
+        walker.run()
     free = program.lifting.free if program.lifting is not None else 0   # reciprocals: free along every cell
-    pmap = options.parallel_map   # the nonlinear stages' solver questions asked ahead elsewhere (prefetch.py)
     known = prefetch.dimensions(walker.leaves, n, options.query_ms(), walker.stats, pmap, options.deadline) if pmap else None
     leaves = nonlinear.refine(walker.leaves, walker.tree, n, options.timeout_ms, walker.stats, walker.reasons,
                               options.deadline, free, known)
