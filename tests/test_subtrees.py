@@ -4,7 +4,6 @@ cells are not polyhedra falls back to the serial walk."""
 from __future__ import annotations
 
 import pickle
-import random
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +13,7 @@ from semialg.frontends.text import parse
 from semialg.stratification import stratify
 from semialg.stratification.branch_tree import Options, Walker
 from semialg.stratification.subtrees import splittable, walk, walk_subtree
+from test_stratify import net
 
 
 def pickled_map(calls: list):
@@ -22,15 +22,6 @@ def pickled_map(calls: list):
         calls.append(len(items))
         return [pickle.loads(pickle.dumps(function(pickle.loads(pickle.dumps(item))))) for item in items]
     return run
-
-
-def net(dims: list[int], seed: int) -> str:
-    rng = random.Random(seed)
-    layer = ["x", "y", "z"][:dims[0]]
-    for a, b in zip(dims[:-1], dims[1:]):
-        layer = [f"relu({' + '.join(f'{rng.randint(-4, 4) or 1}*({u})' for u in layer)} + {rng.randint(-3, 3)})"
-                 for _ in range(b)]
-    return " + ".join(layer)
 
 
 def shape(tree, node: int = 0) -> list:
