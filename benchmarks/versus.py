@@ -1,11 +1,11 @@
 """Benchmark: this checkout against an earlier version of semialg, in the same run (a table, not a test).
 
-Both versions run side by side in two long-lived worker processes (the earlier one from a
-temporary ``git worktree`` of ``--base``). Each round sends every instance to both workers,
-in alternating order; a worker runs ``gc.collect()`` and then times the instance with
-``time.process_time`` (CPU seconds, so a busy machine inflates both alike). The table gives
-the median over rounds of each, and their ratio (new / old: below 1 is faster). The machine
-is shared and noisy: read the ratios, not the seconds.
+Both versions run side by side in long-lived worker processes, one per instance and version
+(the earlier one from a temporary ``git worktree`` of ``--base``). Each round sends every
+instance to both of its workers, in alternating order; a worker runs ``gc.collect()`` and then
+times the instance with ``time.process_time`` (CPU seconds, so a busy machine inflates both
+alike). The table gives the median over rounds of each, and their ratio (new / old: below 1 is
+faster). The machine is shared and noisy: read the ratios, not the seconds.
 
 Instances use only the public API both versions have (``parse``, ``stratify``, ``check``):
 linear ones (ReLU layers and nets, the arrangement and branch-tree engines) and nonlinear
@@ -139,14 +139,17 @@ def main(argv=None) -> int:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), args.base],
                        check=True, capture_output=True)
         try:
-            workers = {"old": Worker(old_tree, table), "new": Worker(ROOT, table)}
-            times = {(name, side): [] for name in table for side in workers}
+            # one process per instance and version: an instance's heap (and the collector's work on
+            # it) would slow the instances after it in a shared process
+            trees = {"old": old_tree, "new": ROOT}
+            workers = {(name, side): Worker(tree, {name: table[name]}) for name in table for side, tree in trees.items()}
+            times = {(name, side): [] for name in table for side in trees}
             outputs = {}
             for r in range(args.rounds):
                 for i, name in enumerate(table):
                     order = ("old", "new") if (r + i) % 2 == 0 else ("new", "old")
                     for side in order:
-                        dt, out = workers[side].run(name)
+                        dt, out = workers[(name, side)].run(name)
                         times[(name, side)].append(dt)
                         outputs[(name, side)] = out
                 print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)

@@ -166,8 +166,9 @@ def test_a_usage_error_in_a_fresh_process():
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_the_benchmark_script_parses_its_arguments():
-    """benchmarks/startup.py exists and answers --help without building a worktree."""
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "startup.py"
+@pytest.mark.parametrize("name, option", [("startup", "--base"), ("targets", "--skip-long"), ("parallel", "--workers")])
+def test_the_benchmark_script_parses_its_arguments(name, option):
+    """The benchmark scripts exist, import, and answer --help without building a worktree."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
     done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "--base" in done.stdout
+    assert done.returncode == 0 and option in done.stdout, done.stderr
