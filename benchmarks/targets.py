@@ -22,7 +22,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from stratify import QUADRATICS, affinitree_time, generic_lines, net_weights, qepcad_time  # noqa: E402
-from versus import Worker, generic_layer, relu_net  # noqa: E402
+from versus import Worker, base_tree, generic_layer, interleaved, relu_net  # noqa: E402
 
 CLI = "import sys; from semialg.cli import main; sys.exit(main())"
 
@@ -53,6 +52,7 @@ for name in ("lipschitz", "projection_checks", "_projection_checks"):
     if hasattr(conservative, name):
         setattr(conservative, name, clocked(getattr(conservative, name)))
 INSTANCES = json.loads(sys.argv[2])
+stratify(parse("relu(x*y - 1)"))   # not timed: loads z3 and its nlsat tactic once, as a warm process has
 for line in sys.stdin:
     kind, text, variables = INSTANCES[line.strip()]
     program = parse(text, variables)   # not timed: the parser is not what the targets are about
@@ -156,40 +156,25 @@ def main(argv=None) -> int:
     }
     long_rows = {} if args.skip_long else {"strat5d": ("stratify",) + net_text([5, 10, 10], 0)}
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        old_tree = Path(tmp) / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), args.base],
-                       check=True, capture_output=True)
-        try:
-            trees = {"old": old_tree, "new": ROOT}
-            everything = {**table, **long_rows}
-            workers = {(k, side): Worker(tree, {k: everything[k]}, WORKER) for k in everything for side, tree in trees.items()}
-            times = {(k, side): [] for k in table for side in trees}
-            results = {}
-            for r in range(args.rounds):
-                for i, k in enumerate(table):
-                    for side in (("old", "new") if (r + i) % 2 == 0 else ("new", "old")):
-                        dt, out = workers[(k, side)].run(k)
-                        times[(k, side)].append(dt)
-                        results[(k, side)] = out
-                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
-            for k in long_rows:   # one run each: minutes
-                for side in ("new", "old"):
-                    dt, out = workers[(k, side)].run(k)
-                    times[(k, side)], results[(k, side)] = [dt], out
-                print(f"{k} done", file=sys.stderr)
-            for w in workers.values():
-                w.close()
-            med = {key: statistics.median(v) for key, v in times.items()}
-            e2e = {side: wall(["-c", CLI, "check", layer64, "--vars", "x,y"], tree, args.rounds)
-                   for side, tree in (("old", old_tree), ("new", ROOT))}
-            start = {side: wall(["-c", CLI, "check", "relu(x)", "--rule", "pytorch"], tree, 7)
-                     for side, tree in (("old", old_tree), ("new", ROOT))}
-            heavy = {side: heavy_on_import(tree) for side, tree in (("old", old_tree), ("new", ROOT))}
-            mem = ({side: peak_mb(tree, generic_layer(256, 2562), "x,y") for side, tree in (("old", old_tree), ("new", ROOT))}
-                   if not args.skip_long else None)
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], capture_output=True)
+    with base_tree(args.base) as old_tree:
+        trees = {"old": old_tree, "new": ROOT}
+        everything = {**table, **long_rows}
+        workers = {(k, side): Worker(tree, {k: everything[k]}, WORKER) for k in everything for side, tree in trees.items()}
+        times, results = interleaved(workers, list(table), args.rounds)
+        for k in long_rows:   # one run each: minutes
+            for side in ("new", "old"):
+                dt, out = workers[(k, side)].run(k)
+                times[(k, side)], results[(k, side)] = [dt], out
+            print(f"{k} done", file=sys.stderr)
+        for w in workers.values():
+            w.close()
+        med = {key: statistics.median(v) for key, v in times.items()}
+        e2e = {side: wall(["-c", CLI, "check", layer64, "--vars", "x,y"], tree, args.rounds)
+               for side, tree in trees.items()}
+        start = {side: wall(["-c", CLI, "check", "relu(x)", "--rule", "pytorch"], tree, 7) for side, tree in trees.items()}
+        heavy = {side: heavy_on_import(tree) for side, tree in trees.items()}
+        mem = ({side: peak_mb(tree, generic_layer(256, 2562), "x,y") for side, tree in trees.items()}
+               if not args.skip_long else None)
     aff = affinitree_time(net_weights([3, 8, 8], 0), 3, args.rounds)
     cam = regioncam_seconds(generic_lines(64, 642), max(args.rounds, 5))
 

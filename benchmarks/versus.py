@@ -16,6 +16,7 @@ Usage: python benchmarks/versus.py [--base REV] [--rounds N] [--quick]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -33,6 +34,7 @@ sys.path.insert(0, sys.argv[1])
 import semialg
 from semialg import parse, stratify, check
 INSTANCES = json.loads(sys.argv[2])
+stratify(parse("relu(x*y - 1)"))   # not timed: loads z3 and its nlsat tactic once, as a warm process has
 for line in sys.stdin:
     name = line.strip()
     kind, text, variables = INSTANCES[name]
@@ -127,6 +129,34 @@ class Worker:
         self.proc.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def base_tree(base: str):
+    """A temporary ``git worktree`` of revision ``base`` (removed on exit)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "base"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), base],
+                       check=True, capture_output=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+
+
+def interleaved(workers: dict, names, rounds: int) -> tuple[dict, dict]:
+    """Every instance of ``names`` on its ``(name, "old")`` and ``(name, "new")`` workers, ``rounds``
+    times, the order alternating: ``(times, results)`` keyed by ``(name, side)`` (the last result)."""
+    times = {(name, side): [] for name in names for side in ("old", "new")}
+    results = {}
+    for r in range(rounds):
+        for i, name in enumerate(names):
+            for side in ("old", "new") if (r + i) % 2 == 0 else ("new", "old"):
+                dt, out = workers[(name, side)].run(name)
+                times[(name, side)].append(dt)
+                results[(name, side)] = out
+        print(f"round {r + 1}/{rounds} done", file=sys.stderr)
+    return times, results
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", default="HEAD~1", help="the earlier version (a git revision; default HEAD~1)")
@@ -134,30 +164,14 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer and smaller instances")
     args = ap.parse_args(argv)
     table = instances(args.quick)
-    with tempfile.TemporaryDirectory() as tmp:
-        old_tree = Path(tmp) / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), args.base],
-                       check=True, capture_output=True)
-        try:
-            # one process per instance and version: an instance's heap (and the collector's work on
-            # it) would slow the instances after it in a shared process
-            trees = {"old": old_tree, "new": ROOT}
-            workers = {(name, side): Worker(tree, {name: table[name]}) for name in table for side, tree in trees.items()}
-            times = {(name, side): [] for name in table for side in trees}
-            outputs = {}
-            for r in range(args.rounds):
-                for i, name in enumerate(table):
-                    order = ("old", "new") if (r + i) % 2 == 0 else ("new", "old")
-                    for side in order:
-                        dt, out = workers[(name, side)].run(name)
-                        times[(name, side)].append(dt)
-                        outputs[(name, side)] = out
-                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
-            for w in workers.values():
-                w.close()
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
-                           capture_output=True)
+    with base_tree(args.base) as old_tree:
+        # one process per instance and version: an instance's heap (and the collector's work on
+        # it) would slow the instances after it in a shared process
+        trees = {"old": old_tree, "new": ROOT}
+        workers = {(name, side): Worker(tree, {name: table[name]}) for name in table for side, tree in trees.items()}
+        times, outputs = interleaved(workers, list(table), args.rounds)
+        for w in workers.values():
+            w.close()
     print(f"CPU seconds, median of {args.rounds} interleaved rounds; base = {args.base}")
     print("| instance | old s | new s | new/old | old result | new result |")
     print("|---|---|---|---|---|---|")
